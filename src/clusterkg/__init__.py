@@ -1,0 +1,3 @@
+"""clusterkg: a knowledge graph of Norwegian innovation clusters."""
+
+__version__ = "0.1.0"

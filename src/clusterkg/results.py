@@ -1,0 +1,150 @@
+"""Print query results: a rich table for people, W3C SPARQL 1.1 JSON / CSV / TSV for programs.
+
+Rows keep the order the store returned (the query's ORDER BY). Prefixes compact IRIs in the
+table only; the machine formats carry full terms.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from typing import Any
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from clusterkg.errors import ClusterKGError
+from clusterkg.namespaces import compact
+from clusterkg.store import Result
+from clusterkg.terms import ntriples
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+
+def render(result: Result, fmt: str) -> str:
+    """The whole output for one result in one format, as text."""
+    if fmt not in FORMATS:
+        raise ClusterKGError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    if result.kind == "ASK":
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=2) + "\n"
+        return ("true" if result.boolean else "false") + "\n"
+    if result.kind != "SELECT":
+        graph = result.graph
+        if fmt == "table":
+            return graph.serialize(format="turtle") if graph is not None else ""
+        if fmt == "json":
+            return graph.serialize(format="json-ld") if graph is not None else "[]"
+        raise ClusterKGError(
+            f"{result.kind} results come as Turtle (--format table) or JSON-LD (--format json)"
+        )
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_csv(result)
+    if fmt == "tsv":
+        return to_tsv(result)
+    return to_table_text(result)
+
+
+def to_json(result: Result) -> str:
+    """SPARQL 1.1 Query Results JSON Format (https://www.w3.org/TR/sparql11-results-json/)."""
+    bindings = []
+    for row in result.rows:
+        binding = {
+            var: json_term(term)
+            for var, term in zip(result.variables, row, strict=True)
+            if term is not None
+        }
+        bindings.append(binding)
+    document = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_term(term: Node) -> dict[str, str]:
+    """One RDF term in the W3C JSON results shape."""
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    if isinstance(term, Literal):
+        out: dict[str, Any] = {"type": "literal", "value": str(term)}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype is not None:
+            out["datatype"] = str(term.datatype)
+        return out
+    raise ClusterKGError(f"cannot serialise {term!r} as a SPARQL JSON term")
+
+
+def to_csv(result: Result) -> str:
+    """SPARQL 1.1 CSV: header of names, plain values (IRIs bare, literals lexical), CRLF."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([csv_value(term) for term in row])
+    return buffer.getvalue()
+
+
+def csv_value(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def to_tsv(result: Result) -> str:
+    """SPARQL 1.1 TSV: ``?var`` header, N-Triples-style terms, tabs/newlines escaped, LF."""
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    for row in result.rows:
+        lines.append("\t".join("" if term is None else ntriples(term) for term in row))
+    return "\n".join(lines) + "\n"
+
+
+def display(term: Node | None) -> str:
+    """How a term reads in a table: compact IRIs, bare literal text."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return compact(str(term))
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def to_table_text(result: Result, title: str | None = None) -> str:
+    """The rich table rendered to plain text (no colour codes, so it pipes cleanly)."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=output_width(), color_system=None, highlight=False)
+    console.print(make_table(result, title))
+    return buffer.getvalue()
+
+
+def make_table(result: Result, title: str | None = None) -> Any:
+    """A rich Table; cell text is wrapped in Text so data never reads as console markup."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, show_lines=False)
+    # No min_width: rich then crops the table at the page edge instead of folding cells.
+    for var in result.variables:
+        table.add_column(Text(var), overflow="fold")
+    for row in result.rows:
+        table.add_row(*(Text(display(term)) for term in row))
+    return table
+
+
+def output_width() -> int:
+    """Wide enough not to fold ordinary rows when output is piped (rich assumes 80)."""
+    try:
+        return max(80, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        size = os.get_terminal_size(1).columns if os.isatty(1) else 160
+        return max(80, size)
+

@@ -1,0 +1,128 @@
+"""The embedded store and the one way queries are run on it.
+
+Kept deliberately thin (new_dataset, run_query, Result) so rdflib's in-memory Dataset can
+later be swapped for Oxigraph or a remote endpoint without touching the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Dataset, Graph, URIRef, Variable
+from rdflib.term import Node
+
+from clusterkg.errors import ClusterKGError
+from clusterkg.namespaces import NON_SOURCE_GRAPHS, bind_prefixes
+from clusterkg.terms import ntriples
+
+_VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Result:
+    """A store-independent query answer: rows for SELECT, a boolean for ASK, a graph else."""
+
+    kind: str  # "SELECT", "ASK", "CONSTRUCT" or "DESCRIBE"
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """No rows, a false ASK, or an empty graph: the CLI exits 1 on this."""
+        if self.kind == "SELECT":
+            return not self.rows
+        if self.kind == "ASK":
+            return not self.boolean
+        return self.graph is None or len(self.graph) == 0
+
+
+def new_dataset() -> Dataset:
+    """An empty Dataset whose default graph is the union of all named graphs."""
+    dataset = Dataset(default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def named_graphs(dataset: Dataset) -> list[URIRef]:
+    """The non-empty named graphs, sorted by name."""
+    names = {g.identifier for g in dataset.graphs() if len(g) and isinstance(g.identifier, URIRef)}
+    names.discard(URIRef("urn:x-rdflib:default"))
+    return sorted(names)
+
+
+def union_graph(dataset: Dataset, exclude: Iterable[URIRef] = ()) -> Graph:
+    """A plain Graph holding the union of the named graphs (minus ``exclude``)."""
+    skip = set(exclude)
+    graph = Graph(bind_namespaces="core")
+    bind_prefixes(graph)
+    for name in named_graphs(dataset):
+        if name not in skip:
+            graph += dataset.graph(name)
+    return graph
+
+
+def data_graph(dataset: Dataset) -> Graph:
+    """The union of the source graphs only (no ontology, no shapes)."""
+    return union_graph(dataset, exclude=NON_SOURCE_GRAPHS)
+
+
+def run_query(
+    dataset: Dataset,
+    text: str,
+    bindings: Mapping[str, Node] | None = None,
+    *,
+    name: str = "query",
+) -> Result:
+    """Run SPARQL over the union of all graphs; values are bound as terms, never spliced."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        prepared = prepareQuery(text)
+    except Exception as exc:  # pyparsing ParseException and friends
+        raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
+    init = {Variable(k): v for k, v in (bindings or {}).items()}
+    try:
+        answer = dataset.query(prepared, initBindings=init)
+        if answer.type == "SELECT":
+            variables = [str(v) for v in answer.vars or []]
+            rows = [tuple(row) for row in answer]
+            return Result(kind="SELECT", variables=variables, rows=rows)  # type: ignore[arg-type]
+        if answer.type == "ASK":
+            return Result(kind="ASK", boolean=bool(answer.askAnswer))
+        graph = Graph(bind_namespaces="core")
+        bind_prefixes(graph)
+        if answer.graph is not None:
+            graph += answer.graph
+        return Result(kind=str(answer.type), graph=graph)
+    except ClusterKGError:
+        raise
+    except Exception as exc:
+        raise ClusterKGError(f"{name}: query failed: {type(exc).__name__}: {exc}") from exc
+
+
+def values_block(bindings: Mapping[str, Node | None]) -> str:
+    """A one-row SPARQL ``VALUES`` clause from escaped N-Triples terms (for remote endpoints).
+
+    ``None`` becomes ``UNDEF``; blank nodes are refused because VALUES cannot hold them.
+    """
+    if not bindings:
+        return ""
+    names, cells = [], []
+    for var, term in bindings.items():
+        if not _VARNAME.match(var):
+            raise ValueError(f"not a SPARQL variable name: {var!r}")
+        if isinstance(term, BNode):
+            raise ValueError(f"a blank node cannot be bound in VALUES: ?{var}")
+        names.append(f"?{var}")
+        cells.append("UNDEF" if term is None else ntriples(term))
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(cells)}) }}"
+
+
+def with_values(text: str, bindings: Mapping[str, Node | None]) -> str:
+    """The query with a trailing VALUES clause: the SPARQL grammar allows one after any form."""
+    block = values_block(bindings)
+    return f"{text.rstrip()}\n{block}\n" if block else text

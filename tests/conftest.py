@@ -1,0 +1,92 @@
+"""Shared helpers: run the real `clusterkg` command in a subprocess against a fixture project.
+
+The fixture under tests/data/cli is passed with --home so these tests never depend on the
+real ontology/, graph/, shapes/ and queries/ that are written alongside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "data" / "cli"
+
+Runner = Callable[..., subprocess.CompletedProcess[Any]]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a run: no inherited CLUSTERKG_* settings, src importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERKG_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env["COLUMNS"] = "200"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Runner:
+    """Run ``python -m clusterkg [--home HOME] ARGS`` in an empty working directory."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+
+    def _run(
+        *args: str,
+        home: Path | None = FIXTURE,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> subprocess.CompletedProcess[Any]:
+        command = [sys.executable, "-m", "clusterkg"]
+        if home is not None:
+            command += ["--home", str(home)]
+        return subprocess.run(
+            [*command, *args],
+            capture_output=True,
+            text=not raw,  # raw: bytes, to see CRLF line ends untranslated
+            cwd=cwd or workdir,
+            env=env or cli_env(),
+            timeout=300,
+            check=False,
+        )
+
+    return _run
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A private, writable copy of the fixture project."""
+    target = tmp_path / "home"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Path -> sha256 of every file below ``directory``, to prove a command changed nothing."""
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_one_line_error(
+    result: subprocess.CompletedProcess[str], *fragments: str, code: int = 2
+) -> str:
+    """Exit ``code``, exactly one stderr line starting with the prefix, no traceback."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("clusterkg: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
