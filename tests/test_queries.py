@@ -561,6 +561,8 @@ def test_member_counts(dataset: Dataset) -> None:
     }
     assert all(r["categoryLabel"] for r in rows)
     assert all(r["observationDate"] is None for r in rows)
+    # Neither document is dated: the date column falls back to the inferred range of years.
+    assert {r["date"] for r in rows} == {"2018/2019 (inferred)"}
     ntsc = run(dataset, "member-counts", cluster="NTSC")
     assert [(r["count"], r["approximate"], r["kindLabel"]) for r in ntsc] == [
         (120, True, "all members")

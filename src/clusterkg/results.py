@@ -132,12 +132,20 @@ def make_table(result: Result, title: str | None = None) -> Any:
     from rich.text import Text
 
     table = Table(title=Text(title) if title else None, show_lines=False)
+    keep = table_columns(result.variables)
     # No min_width: rich then crops the table at the page edge instead of folding cells.
-    for var in result.variables:
-        table.add_column(Text(var), overflow="fold")
+    for i in keep:
+        table.add_column(Text(result.variables[i]), overflow="fold")
     for row in result.rows:
-        table.add_row(*(Text(display(term)) for term in row))
+        table.add_row(*(Text(display(row[i])) for i in keep))
     return table
+
+
+def table_columns(variables: list[str]) -> list[int]:
+    """Indexes of the columns a table shows: an IRI column is hidden when its ``<name>Label``
+    column is there too, so tables stay readable; csv/tsv/json keep every column."""
+    names = set(variables)
+    return [i for i, var in enumerate(variables) if f"{var}Label" not in names]
 
 
 def output_width() -> int:
