@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "cli"
 
 Runner = Callable[..., subprocess.CompletedProcess[Any]]
+# One store cache for the whole test session, so tests never touch ~/.cache.
+STORE_CACHE = Path(tempfile.mkdtemp(prefix="clusterkg-test-cache-"))
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -28,6 +31,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERKG_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     env["COLUMNS"] = "200"
+    env["CLUSTERKG_CACHE_DIR"] = str(STORE_CACHE)
     env.update(extra)
     return env
 

@@ -17,6 +17,7 @@ import click
 
 from clusterkg import __version__
 from clusterkg.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ClusterKGError, one_line
+from clusterkg.server_cli import endpoint_options, remote_options
 
 if TYPE_CHECKING:
     from rdflib import Dataset
@@ -31,8 +32,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class State:
     """Per-invocation options shared by the subcommands (the data directory, found lazily)."""
 
-    def __init__(self, home: str | None) -> None:
+    def __init__(self, home: str | None, store: str | None = None) -> None:
         self.home_option = home
+        self.store = store
         self._home: Home | None = None
 
     def home(self) -> Home:
@@ -45,7 +47,7 @@ class State:
     def dataset(self) -> Dataset:
         from clusterkg.loader import load_dataset
 
-        return load_dataset(self.home())
+        return load_dataset(self.home(), self.store)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -58,9 +60,17 @@ pass_state = click.make_pass_decorator(State)
     help="Project directory holding ontology/, graph/, shapes/ and queries/ "
     "(default: $CLUSTERKG_HOME, else this checkout, else the data shipped with the package).",
 )
+@click.option(
+    "--store",
+    type=click.Choice(["oxigraph", "memory"]),
+    default=None,
+    help="Embedded store: oxigraph (default; parsed once and kept on disk under "
+    "$CLUSTERKG_CACHE_DIR or ~/.cache/clusterkg, SPARQL by Oxigraph) or memory (rdflib's "
+    "in-memory store and SPARQL engine, parsed on every run). Also $CLUSTERKG_STORE.",
+)
 @click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
 @click.pass_context
-def app(ctx: click.Context, home: str | None) -> None:
+def app(ctx: click.Context, home: str | None, store: str | None) -> None:
     """Knowledge graph of Norwegian innovation clusters: build, validate and query it.
 
     \b
@@ -75,7 +85,7 @@ def app(ctx: click.Context, home: str | None) -> None:
     Exit codes: 0 success; 1 the answer is "no" (not conforming, no rows);
     2 usage or input error (one line on stderr). Set CLUSTERKG_DEBUG=1 for tracebacks.
     """
-    ctx.obj = State(home)
+    ctx.obj = State(home, store)
 
 
 @app.command()
@@ -135,6 +145,7 @@ def _build_counts(report: Any) -> str:
     "--inference", type=click.Choice(["none", "rdfs"]), default="none", show_default=True,
     help="Entailment to apply before validating.",
 )
+@endpoint_options()
 @pass_state
 def validate(state: State, fmt: str, lang: str, inference: str) -> int:
     """Validate the whole dataset against the SHACL shapes in shapes/.
@@ -147,10 +158,18 @@ def validate(state: State, fmt: str, lang: str, inference: str) -> int:
       clusterkg validate --lang nb
       clusterkg validate --format json > report.json
       clusterkg validate --format turtle --inference rdfs
+      clusterkg validate --endpoint http://127.0.0.1:8890/sparql   (the graphs on a server)
     """
     from clusterkg import validate as shacl
 
-    report = shacl.validate(state.dataset(), inference=inference, lang=lang)
+    remote = remote_options()
+    if remote is not None:
+        from clusterkg.remote import fetch_dataset
+
+        dataset = fetch_dataset(remote)
+    else:
+        dataset = state.dataset()
+    report = shacl.validate(dataset, inference=inference, lang=lang)
     render = {"text": shacl.to_text, "json": shacl.to_json, "turtle": shacl.to_turtle}[fmt]
     _echo(render(report))
     return EXIT_OK if report.conforms else EXIT_FAILURE
@@ -217,6 +236,7 @@ def list_queries(state: State, fmt: str) -> int:
     default="table", show_default=True,
     help="table for people; csv/tsv/json = W3C SPARQL 1.1 results formats.",
 )
+@endpoint_options(partial=True)
 @pass_state
 def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
     """Run a named query (see `clusterkg queries`) or a .rq file on the whole dataset.
@@ -234,6 +254,7 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
       clusterkg query clusters-by-level -p level=https://w3id.org/clusterkg/level/arena-pro
       clusterkg query hosts --format json
       clusterkg query my-query.rq -p cluster="Oslo Cancer Cluster" -f tsv
+      clusterkg query hosts --endpoint http://127.0.0.1:8890/sparql   (after `clusterkg push`)
     """
     from clusterkg.catalog import coerce_params, find_query, parse_assignments, resolve_labels
     from clusterkg.results import render
@@ -241,8 +262,15 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
 
     named = find_query(state.home(), name)
     values = coerce_params(named, parse_assignments(params))
-    dataset = state.dataset()
-    result = run_query(dataset, named.text, resolve_labels(values, dataset), name=str(named.path))
+    remote = remote_options()
+    if remote is not None:  # labels are looked up on the server too
+        from clusterkg.remote import run_named
+
+        result = run_named(remote, named, values)
+    else:
+        dataset = state.dataset()
+        result = run_query(dataset, named.text, resolve_labels(values, dataset),
+                           name=str(named.path))
     _echo(render(result, fmt))
     if result.is_empty:
         _note("no results")
@@ -439,3 +467,8 @@ from clusterkg.export_cli import analyze, export  # noqa: E402
 
 app.add_command(export)
 app.add_command(analyze)
+
+from clusterkg.server_cli import push, serve  # noqa: E402
+
+app.add_command(push)
+app.add_command(serve)

@@ -7,6 +7,7 @@ ClusterKGError naming the file and, when the parser knows it, the line.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,8 +25,28 @@ _LINE_PATTERNS = (re.compile(r"at line (\d+)"), re.compile(r"\(line:(\d+), col:\
 _WHY_PATTERN = re.compile(r"Bad syntax \((.*?)\) at \^", re.DOTALL)
 
 
-def load_dataset(home: Home) -> Dataset:
-    """Load every data file of the project into a fresh union-default Dataset."""
+STORES = ("oxigraph", "memory")
+ENV_STORE = "CLUSTERKG_STORE"
+
+
+def load_dataset(home: Home, store: str | None = None) -> Dataset:
+    """The project's dataset on the chosen embedded store (default: persisted Oxigraph).
+
+    ``oxigraph`` keeps a parsed copy on disk and answers SPARQL with Oxigraph's engine;
+    ``memory`` is rdflib's own in-memory store and SPARQL engine, parsed on every run.
+    """
+    kind = store or os.environ.get(ENV_STORE) or "oxigraph"
+    if kind not in STORES:
+        raise ClusterKGError(f"unknown store {kind!r}; choose one of: {', '.join(STORES)}")
+    if kind == "oxigraph":
+        from clusterkg.oxstore import open_dataset
+
+        return open_dataset(home)
+    return load_memory_dataset(home)
+
+
+def load_memory_dataset(home: Home) -> Dataset:
+    """Load every data file of the project into a fresh rdflib in-memory Dataset."""
     dataset = new_dataset()
     for path in home.files("ontology", ".ttl"):
         _merge(dataset, ONTOLOGY_GRAPH, parse_turtle(path))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from rdflib import BNode, Dataset, Graph, URIRef, Variable
+from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.term import Node
 
 from clusterkg.errors import ClusterKGError
@@ -78,18 +79,24 @@ def run_query(
     name: str = "query",
 ) -> Result:
     """Run SPARQL over the union of all graphs; values are bound as terms, never spliced."""
-    from rdflib.plugins.sparql import prepareQuery
-
-    try:
-        prepared = prepareQuery(text)
-    except Exception as exc:  # pyparsing ParseException and friends
-        raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
     init = {Variable(k): v for k, v in (bindings or {}).items()}
+    prepared: object = text
+    if is_oxigraph(dataset):
+        from clusterkg.sparqltext import inline_values
+
+        prepared, init = inline_values(text, bindings or {}), {}
+    else:
+        from rdflib.plugins.sparql import prepareQuery
+
+        try:
+            prepared = prepareQuery(text)
+        except Exception as exc:  # pyparsing ParseException and friends
+            raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
     try:
-        answer = dataset.query(prepared, initBindings=init)
+        answer = dataset.query(prepared, initBindings=init)  # type: ignore[arg-type]
         if answer.type == "SELECT":
             variables = [str(v) for v in answer.vars or []]
-            rows = [tuple(row) for row in answer]
+            rows = [tuple(canonical(term) for term in row) for row in answer]
             return Result(kind="SELECT", variables=variables, rows=rows)  # type: ignore[arg-type]
         if answer.type == "ASK":
             return Result(kind="ASK", boolean=bool(answer.askAnswer))
@@ -100,8 +107,17 @@ def run_query(
         return Result(kind=str(answer.type), graph=graph)
     except ClusterKGError:
         raise
+    except SyntaxError as exc:  # Oxigraph's parser
+        raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
     except Exception as exc:
         raise ClusterKGError(f"{name}: query failed: {type(exc).__name__}: {exc}") from exc
+
+
+def is_oxigraph(dataset: Graph) -> bool:
+    """True when the dataset sits on Oxigraph, whose engine takes query text, not rdflib's."""
+    return type(dataset.store).__module__.startswith("oxrdflib") or any(
+        c.__module__.startswith("oxrdflib") for c in type(dataset.store).__mro__
+    )
 
 
 def values_block(bindings: Mapping[str, Node | None]) -> str:
@@ -126,3 +142,35 @@ def with_values(text: str, bindings: Mapping[str, Node | None]) -> str:
     """The query with a trailing VALUES clause: the SPARQL grammar allows one after any form."""
     block = values_block(bindings)
     return f"{text.rstrip()}\n{block}\n" if block else text
+
+
+_INTEGER_TYPES = frozenset(
+    XSD[t] for t in (
+        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+        "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong",
+        "unsignedShort", "unsignedByte",
+    )
+)
+
+
+def canonical(term: Node | None) -> Node | None:
+    """Numbers in their XSD 1.1 canonical form ("6000000.0" -> "6000000", "007" -> "7").
+
+    Oxigraph keeps numbers as values and prints them canonically; rdflib keeps the lexical
+    form. Canonicalising answers makes every store print the same row for the same value.
+    """
+    if not isinstance(term, Literal) or term.datatype is None:
+        return term
+    try:
+        if term.datatype == XSD.decimal:
+            value = Decimal(str(term)).normalize()
+            text = format(value, "f")
+            if value == 0:
+                text = "0"
+            return Literal(text, datatype=XSD.decimal)
+        if term.datatype in _INTEGER_TYPES:
+            return Literal(str(int(str(term).strip())), datatype=term.datatype)
+    except (ArithmeticError, ValueError):
+        return term  # an ill-typed literal stays as it was written
+    return term
+

@@ -1,0 +1,203 @@
+"""The default embedded store: Oxigraph, persisted on disk so a built graph is parsed once.
+
+The project's files are loaded into an on-disk pyoxigraph store kept under the cache
+directory, keyed by the home directory and a fingerprint of every data file (name, size,
+modification time). A command whose files have not changed opens that store read-only in
+milliseconds instead of re-parsing; a change builds a new store beside the old one and swaps
+it in with a directory rename, so a reader never sees a half-built store. Queries are run by
+Oxigraph's own SPARQL engine through oxrdflib, so the rest of the code keeps one rdflib
+``Dataset`` interface whichever store is chosen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from rdflib import Dataset, Graph, URIRef
+
+from clusterkg.errors import ClusterKGError
+from clusterkg.namespaces import NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes
+from clusterkg.namespaces import source_graph as source_graph_name
+from clusterkg.paths import Home
+
+ENV_CACHE = "CLUSTERKG_CACHE_DIR"
+READY = "READY"
+_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG}
+
+
+class _ReadOnlyOxigraphStore(OxigraphStore):
+    """oxrdflib over a read-only pyoxigraph store.
+
+    rdflib's ``Dataset.graph(name)`` registers the graph with the store even when it only
+    reads it; that is harmless for graphs that exist, so only new graphs are refused.
+    """
+
+    def add_graph(self, graph: Graph) -> None:
+        name = graph.identifier
+        if isinstance(name, URIRef) and self._inner.contains_named_graph(ox.NamedNode(str(name))):
+            return
+        if str(name) == "urn:x-rdflib:default":
+            return
+        raise ClusterKGError("the embedded store is read-only here; change the files instead")
+
+
+def cache_root() -> Path:
+    """Where stores are kept: $CLUSTERKG_CACHE_DIR, else $XDG_CACHE_HOME/clusterkg."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clusterkg"
+
+
+def data_files(home: Home) -> list[tuple[str, Path]]:
+    """Every file that goes into the dataset, with the folder it belongs to, in load order."""
+    return (
+        [("ontology", p) for p in home.files("ontology", ".ttl")]
+        + [("shapes", p) for p in home.files("shapes", ".ttl")]
+        + [("graph", p) for p in home.files("graph", ".trig", ".ttl")]
+    )
+
+
+def fingerprint(home: Home) -> str:
+    """Changes whenever a data file is added, removed, renamed or rewritten."""
+    digest = hashlib.sha256(ox.__version__.encode() if hasattr(ox, "__version__") else b"")
+    for folder, path in data_files(home):
+        stat = path.stat()
+        digest.update(f"{folder}/{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def open_dataset(home: Home) -> Dataset:
+    """The project's dataset on the persisted Oxigraph store, built first if out of date."""
+    home_key = hashlib.sha256(str(home.root.resolve()).encode()).hexdigest()[:16]
+    directory = cache_root() / home_key
+    current = directory / fingerprint(home)
+    if not (current / READY).exists():
+        _build(home, directory, current)
+    try:
+        store = ox.Store.read_only(str(current))
+    except OSError as exc:
+        raise ClusterKGError(f"cannot open the store in {current}: {exc}") from exc
+    dataset = Dataset(store=_ReadOnlyOxigraphStore(store=store), default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def memory_dataset(home: Home) -> Dataset:
+    """The project's dataset on an in-memory Oxigraph store (nothing written to disk)."""
+    store = ox.Store()
+    load_into(store, home)
+    dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def _build(home: Home, directory: Path, current: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        scratch = directory / f".building-{current.name}-{os.getpid()}"
+        shutil.rmtree(scratch, ignore_errors=True)
+    except OSError as exc:
+        raise ClusterKGError(
+            f"cannot write the store cache in {directory}: {exc.strerror}"
+        ) from exc
+    try:
+        store = ox.Store(str(scratch))
+        load_into(store, home)
+        store.flush()
+        store.optimize()
+        del store
+        (scratch / READY).write_text("ok\n", encoding="utf-8")
+        try:
+            os.rename(scratch, current)
+        except OSError:
+            if not (current / READY).exists():  # not a concurrent build that won the race
+                raise
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    for old in directory.iterdir():  # older fingerprints of the same home are garbage now
+        if old != current and not old.name.startswith(".building-"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_into(store: ox.Store, home: Home) -> None:
+    """Load ontology/, shapes/ and graph/ with the same rules as the rdflib loader."""
+    origins: dict[str, Path] = {}
+    for folder, path in data_files(home):
+        if folder == "ontology":
+            store.bulk_extend(_with_graph(path, ONTOLOGY_GRAPH))
+        elif folder == "shapes":
+            store.bulk_extend(_with_graph(path, SHAPES_GRAPH))
+        else:
+            name, quads = _source_quads(path)
+            if URIRef(name) in NON_SOURCE_GRAPHS:
+                raise ClusterKGError(f"{path}: graph <{name}> is reserved for ontology/ or shapes/")
+            if name in origins:
+                raise ClusterKGError(
+                    f"{path}: graph <{name}> is already defined in {origins[name]}"
+                )
+            origins[name] = path
+            store.bulk_extend(quads)
+
+
+def _with_graph(path: Path, graph: URIRef) -> list[ox.Quad]:
+    target = ox.NamedNode(str(graph))
+    return [ox.Quad(q.subject, q.predicate, q.object, target) for q in _parse(path)]
+
+
+def _source_quads(path: Path) -> tuple[str, list[ox.Quad]]:
+    """A graph/ file's quads and graph name; a TriG file must hold exactly one named graph."""
+    if path.suffix == ".ttl":
+        name = str(source_graph_name(path.stem))
+        return name, [
+            ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(name)) for q in _parse(path)
+        ]
+    quads = list(_parse(path))
+    default = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
+    if default:
+        raise ClusterKGError(
+            f"{path}: {default} triple(s) outside any GRAPH block; "
+            "a graph/ file must hold exactly one named graph"
+        )
+    names = {q.graph_name for q in quads}
+    if len(names) != 1:
+        listed = ", ".join(sorted(str(n) for n in names)) or "none"
+        raise ClusterKGError(f"{path}: expected exactly one named graph, found {listed}")
+    (name,) = names
+    if not isinstance(name, ox.NamedNode):
+        raise ClusterKGError(f"{path}: the named graph must be named by an IRI")
+    return name.value, quads
+
+
+def _parse(path: Path) -> Iterator[ox.Quad]:
+    """Parse one file; errors name the file and the line, as the rdflib loader's do."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ClusterKGError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ClusterKGError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    try:
+        return iter(list(ox.parse(
+            data, format=_FORMATS[path.suffix], base_iri=path.as_uri(), rename_blank_nodes=True
+        )))
+    except SyntaxError as exc:
+        line = f", line {exc.lineno}" if exc.lineno else ""
+        why = str(exc.msg if hasattr(exc, "msg") else exc).split(" (", 1)[0]
+        raise ClusterKGError(f"cannot parse {path}{line}: {why}") from exc
+
+
+def describe() -> dict[str, Any]:
+    """Facts about the store for `clusterkg stats`-like output and the benchmarks."""
+    version = getattr(ox, "__version__", "?")
+    return {"engine": "oxigraph", "version": version, "cache": str(cache_root())}
