@@ -1,0 +1,456 @@
+"""Write the projected graph (see netgraph.py) as GraphML, GEXF, DOT/SVG/PNG, Cytoscape.js JSON
+or one self-contained HTML page.
+
+Every format starts from the same MultiDiGraph; this module only flattens, colours and lays it
+out. Files are written atomically (a temporary file in the same directory, then os.replace), so
+a failed export never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from clusterkg import __version__
+from clusterkg.errors import ClusterKGError
+
+#: Fill colours by node type (CURIE), chosen to be told apart and to carry black text.
+TYPE_COLOURS: dict[str, str] = {
+    "ck:Cluster": "#e15759",
+    "ck:ClusterOrganisation": "#ff9d9a",
+    "org:FormalOrganization": "#f28e2b",
+    "rov:RegisteredOrganization": "#ffbe7d",
+    "org:Organization": "#f1ce63",
+    "ck:Programme": "#4e79a7",
+    "ck:Person": "#b07aa1",
+    "ck:Place": "#59a14f",
+    "ck:FocusArea": "#edc948",
+    "ck:SharedProject": "#76b7b2",
+    "ck:TestCentre": "#76b7b2",
+    "ck:Announcement": "#ff9da7",
+    "skos:Concept": "#c49c76",
+    "rdfs:Literal": "#e8e8e8",
+}
+#: Colours for types not in TYPE_COLOURS (fact classes of the generic fallback, new classes).
+EXTRA_COLOURS = ("#86bcb6", "#d4a6c8", "#a0cbe8", "#8cd17d", "#b6992d", "#d7b5a6", "#bab0ac")
+FACT_COLOUR = "#c9c9c9"
+
+#: Formats, the suffixes that imply them, and whether they are binary.
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "graphml": (".graphml",),
+    "gexf": (".gexf",),
+    "dot": (".dot", ".gv"),
+    "svg": (".svg",),
+    "png": (".png",),
+    "cytoscape": (".cyjs", ".cytoscape", ".json"),
+    "html": (".html", ".htm"),
+}
+BINARY_FORMATS = frozenset({"png"})
+GRAPHVIZ_FORMATS = frozenset({"svg", "png"})
+LAYOUTS = ("neato", "sfdp", "fdp", "dot", "circo", "twopi")
+DEFAULT_LAYOUT = "neato"
+
+_INTERNAL_EDGE_KEYS = frozenset({"key"})
+_WRAP = 22  # characters per line of a node label in pictures
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def format_for(path: str) -> str | None:
+    """The format implied by a file name's suffix, or None."""
+    suffix = Path(path).suffix.lower()
+    return next((fmt for fmt, sfx in SUFFIXES.items() if suffix in sfx), None)
+
+
+def colours(graph: nx.MultiDiGraph) -> dict[str, str]:
+    """type CURIE -> colour for every type in the graph, stable across runs."""
+    out: dict[str, str] = {}
+    spare = iter(EXTRA_COLOURS)
+    for node_type in sorted({d["type"] for _, d in graph.nodes(data=True)}):
+        kinds = {d["kind"] for _, d in graph.nodes(data=True) if d["type"] == node_type}
+        if node_type in TYPE_COLOURS:
+            out[node_type] = TYPE_COLOURS[node_type]
+        elif kinds == {"fact"}:
+            out[node_type] = FACT_COLOUR
+        else:
+            out[node_type] = next(spare, FACT_COLOUR)
+    return out
+
+
+def legend(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """One entry per node type present: type, label, colour, count (most frequent first)."""
+    counts: dict[str, int] = defaultdict(int)
+    labels: dict[str, str] = {}
+    for _, data in graph.nodes(data=True):
+        counts[data["type"]] += 1
+        labels[data["type"]] = data["typeLabel"]
+    palette = colours(graph)
+    return [
+        {"type": t, "label": labels[t], "color": palette[t], "count": counts[t]}
+        for t in sorted(counts, key=lambda t: (-counts[t], labels[t]))
+    ]
+
+
+def sources_text(sources: Iterable[Mapping[str, Any]]) -> str:
+    """``file.txt L6, L16; other.txt L5`` for flat formats and tooltips."""
+    parts = []
+    for source in sources:
+        name = source.get("file") or source.get("document", "")
+        lines = ", ".join(f"L{n}" for n in source.get("lines", []))
+        parts.append(f"{name} {lines}".strip())
+    return "; ".join(parts)
+
+
+def flat(value: Any) -> str:
+    """One attribute value as a string: GraphML and GEXF hold no lists, dicts or None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return "; ".join(flat(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _flat_node(data: Mapping[str, Any]) -> dict[str, str]:
+    out = {k: flat(v) for k, v in data.items() if k not in ("sources", "facts")}
+    out["sources"] = sources_text(data.get("sources", []))
+    per_type: dict[str, list[str]] = defaultdict(list)
+    for fact in data.get("facts", []):
+        name = fact["type"].split(":")[-1]
+        per_type[name[:1].lower() + name[1:]].append(
+            f"{fact['summary']} [{sources_text(fact['sources'])}]"
+        )
+    for name, entries in per_type.items():
+        out[name if name not in out else f"fact_{name}"] = "; ".join(entries)
+    return out
+
+
+def _flat_edge(data: Mapping[str, Any]) -> dict[str, str]:
+    out = {k: flat(v) for k, v in data.items() if k != "sources"}
+    out["sources"] = sources_text(data.get("sources", []))
+    return out
+
+
+def _flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy with string-only attributes, sorted nodes and edges (stable files)."""
+    flat_graph = nx.MultiDiGraph()
+    flat_graph.graph.update(
+        {"name": "clusterkg", "lang": flat(graph.graph.get("lang", "")),
+         "generator": f"clusterkg {__version__}"}
+    )
+    for node in sorted(graph):
+        flat_graph.add_node(node, **_flat_node(graph.nodes[node]))
+    for u, v, key, data in sorted(graph.edges(keys=True, data=True), key=lambda e: e[:3]):
+        flat_graph.add_edge(u, v, key=key, **_flat_edge(data))
+    return flat_graph
+
+
+# --- GraphML and GEXF -------------------------------------------------------------------------
+
+
+def to_graphml(graph: nx.MultiDiGraph) -> str:
+    """GraphML (Gephi, yEd, Cytoscape) with readable attribute keys, every value a string."""
+    return "\n".join(nx.generate_graphml(_flat_graph(graph), named_key_ids=True)) + "\n"
+
+
+def to_gexf(graph: nx.MultiDiGraph) -> str:
+    """GEXF 1.2 for Gephi: labels, string attributes and a viz:color per node type."""
+    flat_graph = _flat_graph(graph)
+    palette = colours(graph)
+    for node, data in flat_graph.nodes(data=True):
+        red, green, blue = _rgb(palette[graph.nodes[node]["type"]])
+        data["viz"] = {"color": {"r": red, "g": green, "b": blue, "a": 1.0},
+                       "size": 10.0 + 2.0 * graph.degree(node)}
+    for number, (_, _, data) in enumerate(flat_graph.edges(data=True)):
+        data["id"] = f"e{number}"  # unique ids: fact IRIs repeat when a fact has many ends
+        data.pop("type", None)  # "type" is GEXF's directed/undirected flag on edges
+    return "\n".join(nx.generate_gexf(flat_graph, version="1.2draft")) + "\n"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    value = colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+# --- DOT and Graphviz -------------------------------------------------------------------------
+
+
+def to_dot(graph: nx.MultiDiGraph, *, title: str = "clusterkg") -> str:
+    """Graphviz DOT: nodes coloured by type, a legend, parallel edges with one label merged.
+
+    Edges that share ends and label (two sources stating one relation) are drawn once with a
+    count (``funds x2``) and all their sources in the tooltip, so the picture stays legible;
+    the other formats keep every edge.
+    """
+    palette = colours(graph)
+    lines = [
+        f"digraph {_dot_id(title)} {{",
+        '  graph [overlap=false, splines=true, sep="+10", esep="+6", pad=0.4, '
+        'outputorder=edgesfirst, bgcolor="white", fontname="DejaVu Sans", fontsize=14, '
+        'labelloc=b, labeljust=l, K=1.1, repulsiveforce=1.6];',
+        '  node [shape=box, style="rounded,filled", fontname="DejaVu Sans", fontsize=13, '
+        'penwidth=1.2, margin="0.12,0.06"];',
+        '  edge [fontname="DejaVu Sans", fontsize=10.5, fontcolor="#404040", color="#8a8a8a", '
+        "arrowsize=0.7];",
+    ]
+    for node in sorted(graph):
+        data = graph.nodes[node]
+        fill = palette[data["type"]]
+        shape = {"concept": "ellipse", "fact": "diamond", "literal": "note"}.get(data["kind"])
+        attrs = {
+            "label": _wrap(data["label"]),
+            "fillcolor": fill,
+            "color": _darker(fill),
+            "tooltip": f"{data['label']} ({data['typeLabel']})\n{data.get('iri', '')}\n"
+            + sources_text(data.get("sources", [])),
+        }
+        if shape:
+            attrs["shape"] = shape
+        if graph.graph.get("focus") == node:
+            attrs["penwidth"] = "3"
+        lines.append(f"  {_dot_id(node)} [{_dot_attrs(attrs)}];")
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for u, v, data in graph.edges(data=True):
+        groups[(u, v, data["label"])].append(data)
+    for (u, v, label), edges in sorted(groups.items()):
+        shown = label if len(edges) == 1 else f"{label} \u00d7{len(edges)}"
+        tooltip = "\n".join(sources_text(e.get("sources", [])) for e in edges)
+        attrs = {"label": shown, "tooltip": f"{label}: {tooltip}"}
+        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [{_dot_attrs(attrs)}];")
+    lines.append(f"  label=<{_legend_table(graph)}>;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _legend_table(graph: nx.MultiDiGraph) -> str:
+    rows = "".join(
+        f'<TR><TD BGCOLOR="{entry["color"]}" WIDTH="18"> </TD>'
+        f'<TD ALIGN="LEFT">{html.escape(entry["label"])} ({entry["count"]})</TD></TR>'
+        for entry in legend(graph)
+    )
+    return (
+        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+        f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>{html.escape(_legend_title(graph))}</B></TD></TR>'
+        f"{rows}</TABLE>"
+    )
+
+
+def _legend_title(graph: nx.MultiDiGraph) -> str:
+    return "Nodetyper" if graph.graph.get("lang") == "nb" else "Node types"
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, _WRAP, break_long_words=False)) or text
+
+
+def _darker(colour: str, factor: float = 0.65) -> str:
+    red, green, blue = (int(c * factor) for c in _rgb(colour))
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _dot_attrs(attrs: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={_dot_id(str(v))}" for k, v in attrs.items())
+
+
+def graphviz_binary() -> str:
+    """The path of Graphviz's ``dot``; a one-line error saying to install it if missing."""
+    found = shutil.which("dot")
+    if found is None:
+        raise ClusterKGError(
+            "Graphviz is not installed (no 'dot' on PATH): install it, e.g. "
+            "'apt-get install graphviz' or 'brew install graphviz'"
+        )
+    return found
+
+
+def render_graphviz(dot_text: str, fmt: str, layout: str = DEFAULT_LAYOUT) -> bytes:
+    """Lay out and render DOT with the Graphviz binary (``-K`` layout engine, ``-T`` format)."""
+    if layout not in LAYOUTS:
+        raise ClusterKGError(f"unknown layout {layout!r} (use one of: {', '.join(LAYOUTS)})")
+    command = [graphviz_binary(), f"-K{layout}", f"-T{fmt}"]
+    if fmt == "png":
+        command.append("-Gdpi=110")
+    try:
+        done = subprocess.run(command, input=dot_text.encode(), capture_output=True,
+                              timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ClusterKGError(f"Graphviz failed: {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ClusterKGError(f"Graphviz failed: {message[-1] if message else done.returncode}")
+    return done.stdout
+
+
+# --- Cytoscape.js JSON and the HTML page ------------------------------------------------------
+
+
+def to_cytoscape(graph: nx.MultiDiGraph, *, positions: bool = False) -> dict[str, Any]:
+    """Cytoscape.js JSON (``{"elements": {"nodes": [...], "edges": [...]}}``), JSON-native values.
+
+    Cytoscape desktop and Cytoscape.js read it as is; ``positions`` adds a deterministic
+    force-directed layout so the HTML page opens the same way every time.
+    """
+    palette = colours(graph)
+    where = _positions(graph) if positions else {}
+    nodes = []
+    for node in sorted(graph):
+        data = dict(graph.nodes[node])
+        data.update(id=node, color=palette[data["type"]], degree=graph.degree(node))
+        element: dict[str, Any] = {"data": data}
+        if node in where:
+            element["position"] = where[node]
+        nodes.append(element)
+    edges = []
+    ordered = sorted(graph.edges(keys=True, data=True), key=lambda e: e[:3])
+    for number, (u, v, key, data) in enumerate(ordered):
+        payload = {k: v for k, v in data.items() if k not in _INTERNAL_EDGE_KEYS}
+        payload.update(id=f"e{number}", source=u, target=v, key=key)
+        edges.append({"data": payload})
+    return {
+        "format_version": "1.0",
+        "generated_by": f"clusterkg {__version__}",
+        "target_cytoscapejs_version": "~3",
+        "data": {
+            "name": "clusterkg",
+            "lang": graph.graph.get("lang", "en"),
+            "legend": legend(graph),
+            "focus": graph.graph.get("focus"),
+            "documents": graph.graph.get("documents", []),
+        },
+        "elements": {"nodes": nodes, "edges": edges},
+    }
+
+
+def _positions(graph: nx.MultiDiGraph) -> dict[str, dict[str, float]]:
+    """Seeded spring-layout start positions in pixels; the page refines them (cose, no
+    randomness), so it opens with the same picture every time."""
+    if not len(graph):
+        return {}
+    simple = nx.Graph(graph.to_undirected())
+    size = len(simple)
+    layout = nx.spring_layout(simple, seed=7, k=2.2 / size**0.5, iterations=500)
+    scale = 100.0 * size**0.5
+    return {n: {"x": round(float(x) * scale, 1), "y": round(float(y) * scale, 1)}
+            for n, (x, y) in layout.items()}
+
+
+def to_html(graph: nx.MultiDiGraph, *, title: str = "clusterkg ecosystem") -> str:
+    """One self-contained page (Cytoscape.js, styles, script and data inlined; works offline)."""
+    static = resources.files("clusterkg") / "static"
+    document = to_cytoscape(graph, positions=True)
+    document["data"]["title"] = title
+    parts = {
+        "TITLE": html.escape(title),
+        "LANG": html.escape(str(graph.graph.get("lang", "en"))),
+        "STYLE": _inline(static.joinpath("page.css").read_text("utf-8"), "style"),
+        "CYTOSCAPE": _inline(static.joinpath("cytoscape.min.js").read_text("utf-8"), "script"),
+        "APP": _inline(static.joinpath("page.js").read_text("utf-8"), "script"),
+        "DATA": script_json(document),
+    }
+    template = static.joinpath("page.html").read_text("utf-8")
+    # One pass: text substituted in is never scanned for further placeholders.
+    return re.sub(r"\{\{([A-Z]+)\}\}", lambda m: parts[m.group(1)], template)
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``</script>``, ``<!--``, ``&``.
+
+    ``<``, ``>`` and ``&`` only ever occur inside JSON strings, where ``\\u003c`` etc. decode to
+    the same text; U+2028/U+2029 are escaped for old JavaScript parsers.
+    """
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _inline(code: str, tag: str) -> str:
+    """Code for an inline ``<script>``/``<style>``: a closing tag inside would end it early."""
+    return re.sub(f"</{tag}", f"<\\\\/{tag}", code, flags=re.IGNORECASE)
+
+
+# --- the format table and writing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An export ready to write: its bytes and whether it is text."""
+
+    data: bytes
+    binary: bool
+
+
+def render(graph: nx.MultiDiGraph, fmt: str, *, layout: str = DEFAULT_LAYOUT) -> Rendered:
+    """The graph in one of the formats of SUFFIXES."""
+    writers: dict[str, Callable[[], str | bytes]] = {
+        "graphml": lambda: to_graphml(graph),
+        "gexf": lambda: to_gexf(graph),
+        "dot": lambda: to_dot(graph),
+        "svg": lambda: render_graphviz(to_dot(graph), "svg", layout),
+        "png": lambda: render_graphviz(to_dot(graph), "png", layout),
+        "cytoscape": lambda: json.dumps(to_cytoscape(graph), indent=2, ensure_ascii=False,
+                                        sort_keys=True) + "\n",
+        "html": lambda: to_html(graph),
+    }
+    if fmt not in writers:
+        raise ClusterKGError(f"unknown format {fmt!r} (use one of: {', '.join(writers)})")
+    out = writers[fmt]()
+    return Rendered(out.encode("utf-8") if isinstance(out, str) else out, fmt in BINARY_FORMATS)
+
+
+def check_writable(path: Path) -> None:
+    """Fail early, before any work, when ``path`` cannot be written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ClusterKGError(f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise ClusterKGError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ClusterKGError(f"cannot write {path}: directory {parent} is not writable")
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and os.replace: all or nothing."""
+    check_writable(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ClusterKGError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -1,0 +1,374 @@
+"""`clusterkg export` and `clusterkg analyze`, run as the real command in a subprocess.
+
+Needs Graphviz (`dot`) for the svg/png tests: they fail, not skip, without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from rdflib import Dataset
+from rdflib.namespace import RDF, RDFS
+
+from clusterkg import export as writers
+from clusterkg import export_cli, netgraph
+from clusterkg.loader import load_dataset
+from clusterkg.namespaces import CK, NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH
+from clusterkg.paths import find_home
+
+ID = "https://w3id.org/clusterkg/id/"
+NSCC, NTSC, VALIDE = ID + "nscc", ID + "ntsc", ID + "valide"
+ANNE = ID + "anne-cathrin-ostebo"
+OWNERS = {ID + "innovasjon-norge", ID + "siva", ID + "forskningsradet"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
+CACHE = tempfile.mkdtemp(prefix="clusterkg-export-test-cache-")
+
+
+def clusterkg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command; CLUSTERKG_* settings are cleared (errors are user-facing lines)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERKG_")}
+    environment["CLUSTERKG_CACHE_DIR"] = CACHE  # never the user's ~/.cache
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "clusterkg", *args], capture_output=True, text=True,
+        env=environment, timeout=300, check=False,
+    )
+
+
+def ok(*args: str) -> subprocess.CompletedProcess[str]:
+    done = clusterkg(*args)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def cytoscape(*args: str) -> dict[str, Any]:
+    return json.loads(ok("export", "--format", "cytoscape", *args).stdout)
+
+
+def node_ids(doc: dict[str, Any]) -> set[str]:
+    return {n["data"]["id"] for n in doc["elements"]["nodes"]}
+
+
+def nodes_by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["data"]["id"]: n["data"] for n in doc["elements"]["nodes"]}
+
+
+def edges(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["data"] for e in doc["elements"]["edges"]]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole ecosystem exported once in every file format."""
+    folder = tmp_path_factory.mktemp("export")
+    for fmt in ("graphml", "gexf", "svg", "png", "cytoscape"):
+        ok("export", "--format", fmt, "-o", str(folder / f"ecosystem.{fmt}"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(out: Path) -> dict[str, Any]:
+    return json.loads((out / "ecosystem.cytoscape").read_text("utf-8"))
+
+
+# --- the file formats -------------------------------------------------------------------------
+
+
+def test_no_temporary_files_are_left(out: Path) -> None:
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"ecosystem.{f}" for f in ("graphml", "gexf", "svg", "png", "cytoscape")
+    )
+
+
+def test_graphml_reads_back_with_networkx(out: Path, reference: dict[str, Any]) -> None:
+    graph = nx.read_graphml(out / "ecosystem.graphml", force_multigraph=True)
+    assert set(graph.nodes) == node_ids(reference)
+    assert graph.number_of_edges() == len(edges(reference))
+    for _, data in graph.nodes(data=True):
+        assert data["type"] and data["label"] and data["typeLabel"]
+    assert all(data["label"] for _, _, data in graph.edges(data=True))
+    assert graph.nodes[NSCC]["type"] == "ck:Cluster"
+    # lists and nested facts are flattened to text, with their sources
+    assert "001_4e0765e6e6d46d59.txt" in graph.nodes[NSCC]["memberCount"]
+    hosts = [d for u, v, d in graph.edges(data=True) if (u, v) == (VALIDE, NSCC)]
+    assert [h["label"] for h in hosts] == ["hosts"]
+    assert hosts[0]["sources"] == "001_4e0765e6e6d46d59.txt L39"
+
+
+def test_gexf_reads_back_with_colours_by_type(out: Path, reference: dict[str, Any]) -> None:
+    graph = nx.read_gexf(out / "ecosystem.gexf")
+    assert set(graph.nodes) == node_ids(reference)
+    assert graph.number_of_edges() == len(edges(reference))
+    for _, data in graph.nodes(data=True):
+        assert data["type"] and data["label"]
+        assert set(data["viz"]["color"]) >= {"r", "g", "b"}
+    colour = graph.nodes[NSCC]["viz"]["color"]
+    assert "#{:02x}{:02x}{:02x}".format(colour["r"], colour["g"], colour["b"]) == (
+        writers.TYPE_COLOURS["ck:Cluster"]
+    )
+    assert graph.nodes[NSCC]["viz"]["color"] == graph.nodes[NTSC]["viz"]["color"]
+    assert {d["label"] for _, _, d in graph.edges(data=True)} >= {"hosts", "funds", "owns"}
+
+
+def test_svg_draws_a_node_for_each_entity(out: Path, reference: dict[str, Any]) -> None:
+    root = ET.parse(out / "ecosystem.svg").getroot()
+    drawn = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") == "node":
+            title = group.find(f"{SVG}title")
+            assert title is not None
+            drawn[title.text] = " ".join(t.text or "" for t in group.iter(f"{SVG}text"))
+    assert set(drawn) == node_ids(reference)
+    for node_id, data in nodes_by_id(reference).items():
+        assert drawn[node_id].split() == data["label"].split()
+    # a legend of the node types, with their counts
+    texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "Node types" in texts and "cluster (2)" in texts
+
+
+def test_png_is_a_png(out: Path) -> None:
+    assert (out / "ecosystem.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_dot_goes_to_stdout_with_dash() -> None:
+    done = ok("export", "--format", "dot", "-o", "-")
+    assert done.stdout.startswith('digraph "clusterkg" {')
+    assert f'"{VALIDE}" -> "{NSCC}" [label="hosts"' in done.stdout
+
+
+def test_format_is_taken_from_the_suffix(tmp_path: Path) -> None:
+    target = tmp_path / "picture.gexf"
+    ok("export", "-o", str(target))
+    assert nx.read_gexf(target).number_of_nodes() > 0
+
+
+# --- what the projection keeps ----------------------------------------------------------------
+
+
+def test_cytoscape_json_structure(reference: dict[str, Any]) -> None:
+    assert set(reference["elements"]) == {"nodes", "edges"}
+    ids = node_ids(reference)
+    for node in reference["elements"]["nodes"]:
+        assert {"id", "label", "type", "typeLabel", "iri", "color", "sources"} <= set(node["data"])
+    edge_ids = [e["id"] for e in edges(reference)]
+    assert len(edge_ids) == len(set(edge_ids))
+    for edge in edges(reference):
+        assert edge["source"] in ids and edge["target"] in ids and edge["label"]
+    assert [entry["type"] for entry in reference["data"]["legend"]].count("ck:Cluster") == 1
+
+
+def test_facts_become_edges_with_their_sources(reference: dict[str, Any]) -> None:
+    (hosting,) = [e for e in edges(reference) if (e["source"], e["target"]) == (VALIDE, NSCC)]
+    assert hosting["label"] == "hosts"
+    assert hosting["fact"] == ID + "fact/001/valide-hosts-nscc"
+    assert hosting["sources"] == [{
+        "document": "https://w3id.org/clusterkg/source/001_4e0765e6e6d46d59",
+        "file": "001_4e0765e6e6d46d59.txt", "lines": [39],
+        "title": "Helseklyngen rykker opp på A-laget",
+    }]
+    # two sources state the grant to NSCC: two edges, each with its own source and amount
+    grants = [e for e in edges(reference)
+              if (e["source"], e["target"]) == (ID + "innovasjon-norge", NSCC)]
+    assert sorted(g["sources"][0]["file"] for g in grants) == [
+        "000_e55087a455a2a3a4.txt", "001_4e0765e6e6d46d59.txt"]
+    assert all(g["label"] == "funds" and g["annualAmount"] == 6000000 for g in grants)
+    roles = {e["label"] for e in edges(reference)
+             if (e["source"], e["target"]) == (ID + "greater-stavanger", NSCC)}
+    assert roles == {"member", "board member"}
+
+
+def test_facts_about_one_entity_become_attributes(reference: dict[str, Any]) -> None:
+    nscc = nodes_by_id(reference)[NSCC]
+    counts = [f for f in nscc["facts"] if f["type"] == "ck:MemberCount"]
+    assert sorted(f["details"]["count"] for f in counts) == [19, 50, 123, 125]
+    assert {f["sources"][0]["file"] for f in counts} == {
+        "000_e55087a455a2a3a4.txt", "001_4e0765e6e6d46d59.txt"}
+
+
+def test_no_provenance_period_or_fact_nodes_by_default(reference: dict[str, Any]) -> None:
+    kinds = {n["kind"] for n in nodes_by_id(reference).values()}
+    assert kinds == {"entity", "concept"}
+    for data in nodes_by_id(reference).values():
+        assert not set(data["classes"]) & {"ck:SourceLine", "ck:SourceDocument", "ck:Period",
+                                           "ck:Fact", "owl:Class", "sh:NodeShape"}
+
+
+def test_with_literals_draws_values_and_facts_as_nodes(reference: dict[str, Any]) -> None:
+    doc = cytoscape("--with-literals")
+    nodes = nodes_by_id(doc)
+    assert len(nodes) > len(nodes_by_id(reference))
+    literal_labels = {d["label"] for d in nodes.values() if d["kind"] == "literal"}
+    assert {"NSCC", "123", "NOK"} <= literal_labels
+    counts = [n for n, d in nodes.items() if d["type"] == "ck:MemberCount"]
+    assert len(counts) == 5
+    assert all(any(e["source"] == c and e["target"] in (NSCC, NTSC) for e in edges(doc))
+               for c in counts)
+
+
+def test_focus_depth_1_is_the_direct_neighbourhood() -> None:
+    doc = cytoscape("--focus", "Validé AS", "--depth", "1")
+    # hosts NSCC and NTSC; its general manager is one edge away too
+    assert node_ids(doc) == {VALIDE, NSCC, NTSC, ANNE}
+    assert sorted(e["label"] for e in edges(doc)) == ["general manager", "hosts", "hosts"]
+    assert doc["data"]["focus"] == VALIDE
+
+
+def test_focus_accepts_curies_and_iris_and_depth_0() -> None:
+    assert node_ids(cytoscape("--focus", "ckr:valide", "--depth", "0")) == {VALIDE}
+    assert node_ids(cytoscape("--focus", f"<{VALIDE}>", "--depth", "0")) == {VALIDE}
+    assert node_ids(cytoscape("--focus", "nscc", "--depth", "0")) == {NSCC}  # abbreviation
+
+
+def test_types_keep_only_those_classes() -> None:
+    doc = cytoscape("--types", "ck:Cluster,org:FormalOrganization")
+    assert node_ids(doc) == {NSCC, NTSC, VALIDE, ID + "greater-stavanger"} | OWNERS
+    assert {n["type"] for n in nodes_by_id(doc).values()} == {
+        "ck:Cluster", "org:FormalOrganization", "rov:RegisteredOrganization"}
+    assert node_ids(cytoscape("--types", "Cluster")) == {NSCC, NTSC}
+    people = cytoscape("--types", "Person,Cluster")  # ck:Person, not schema:Person
+    assert {n["type"] for n in nodes_by_id(people).values()} == {"ck:Person", "ck:Cluster"}
+
+
+def test_lang_nb_gives_norwegian_labels() -> None:
+    nb, en = cytoscape("--lang", "nb"), cytoscape("--lang", "en")
+    assert nodes_by_id(nb)[ID + "norway"]["label"] == "Norge"
+    assert nodes_by_id(en)[ID + "norway"]["label"] == "Norway"
+    assert nodes_by_id(nb)[NSCC]["typeLabel"] == "klynge"
+    assert nodes_by_id(nb)["https://w3id.org/clusterkg/level/arena-pro"]["typeLabel"] == (
+        "nivåer i klyngeprogrammet")
+    nb_labels = {e["label"] for e in edges(nb)}
+    assert {"styremedlem", "daglig leder", "er vert for", "finansierer"} <= nb_labels
+    assert {"board member", "general manager", "hosts", "funds"} <= {e["label"] for e in edges(en)}
+
+
+# --- bad input: one line on stderr, exit 2, nothing written ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--format", "jpeg"], "jpeg"),
+        (["--focus", "Valide ASA"], "Validé AS"),  # unknown; the close match is listed
+        (["--focus", "Nobody At All"], "unknown entity"),
+        (["--focus", "Validé AS", "--depth", "-1"], "--depth"),
+        (["--depth", "2"], "--focus"),
+        (["--types", "ck:Klynge"], "unknown type"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    target = tmp_path / "out.graphml"
+    done = clusterkg("export", "-o", str(target), *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("clusterkg: error:"), done.stderr
+    assert says in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_and_binary_to_stdout_are_errors(tmp_path: Path) -> None:
+    for args in (["-o", str(tmp_path / "missing" / "x.svg")], ["-f", "png", "-o", "-"],
+                 ["-o", str(tmp_path / "x.unknown")]):
+        done = clusterkg("export", *args)
+        assert done.returncode == 2, args
+        assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_graphviz_says_to_install_it(tmp_path: Path) -> None:
+    target = tmp_path / "x.svg"
+    done = clusterkg("export", "-o", str(target), env={"PATH": str(tmp_path)})
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert "install" in done.stderr and "graphviz" in done.stderr.lower()
+    assert not target.exists()
+
+
+# --- in-process checks of the building blocks ---------------------------------------------
+
+
+@pytest.fixture()
+def dataset(monkeypatch: pytest.MonkeyPatch) -> Dataset:
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", CACHE)  # never the user's ~/.cache
+    return load_dataset(find_home(None))
+
+
+def test_projection_tables_name_fact_classes_of_the_ontology(dataset: Dataset) -> None:
+    ontology = dataset.graph(ONTOLOGY_GRAPH)
+    for cls in [*netgraph.PROJECTIONS, *netgraph.ATTRIBUTE_FACTS]:
+        assert (cls, RDFS.subClassOf, CK.Fact) in ontology, cls
+
+
+def test_every_fact_of_the_data_is_drawn_or_attached(dataset: Dataset) -> None:
+    graph = netgraph.to_networkx(dataset)
+    on_edges = {d["fact"] for _, _, d in graph.edges(data=True) if "fact" in d}
+    on_nodes = {f["fact"] for _, d in graph.nodes(data=True) for f in d["facts"]}
+    on_documents = {f["fact"] for d in graph.graph["documents"] for f in d["facts"]}
+    fact_classes = set(dataset.graph(ONTOLOGY_GRAPH).transitive_subjects(RDFS.subClassOf, CK.Fact))
+    facts = {
+        str(s)
+        for g in dataset.graphs() if g.identifier not in NON_SOURCE_GRAPHS
+        for c in fact_classes for s in g.subjects(RDF.type, c)
+    }
+    assert len(facts) > 40 and facts == on_edges | on_nodes | on_documents
+
+
+def test_html_embeds_data_safely() -> None:
+    graph = nx.MultiDiGraph(lang="en")
+    evil = "</script><script>alert(1)</script><!-- & \u2028"
+    graph.add_node("urn:x", label=evil, type="ck:Cluster", typeLabel="cluster", kind="entity",
+                   iri="urn:x", classes=["ck:Cluster"], aliases=[], sources=[], facts=[])
+    page = writers.to_html(graph)
+    assert "<script>alert(1)" not in page and "<!--" not in page.split("graph-data")[1]
+    start = page.index('id="graph-data">') + len('id="graph-data">')
+    data = json.loads(page[start:page.index("</script>", start)])
+    assert data["elements"]["nodes"][0]["data"]["label"] == evil
+
+
+def test_cli_lists_match_the_writers() -> None:
+    assert tuple(writers.SUFFIXES) == export_cli.FORMATS
+    assert export_cli.LAYOUTS == writers.LAYOUTS
+
+
+# --- analyze ------------------------------------------------------------------------------------
+
+
+def test_analyze_json_and_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "communities.png"
+    done = ok("analyze", "--format", "json", "--plot", str(plot))
+    doc = json.loads(done.stdout)
+    ranked = [s["id"] for s in doc["centrality"]]
+    assert {NSCC, NTSC} <= set(ranked)
+    assert ranked[:2] == [NSCC, NTSC]  # the two clusters are the most central
+    connectors = {c["id"]: c for c in doc["connectors"]}
+    assert {VALIDE} | OWNERS <= set(connectors)
+    assert {c["id"] for c in connectors[VALIDE]["clusters"]} == {NSCC, NTSC}
+    assert connectors[VALIDE]["clusters"][0]["relations"] == ["hosts"]
+    members = Counter(m for c in doc["communities"] for m in c["members"])
+    assert set(members) == set(ranked) and set(members.values()) == {1}
+    assert plot.read_bytes()[:8] == PNG_SIGNATURE
+    assert ok("analyze", "--format", "json").stdout == done.stdout  # stable
+
+
+def test_analyze_table_names_the_connectors() -> None:
+    text = ok("analyze").stdout
+    assert "Validé AS" in text and "Norwegian Smart Care Cluster" in text
+    assert "Communities" in text
+
+
+def test_analyze_refuses_a_plot_that_is_not_png(tmp_path: Path) -> None:
+    done = clusterkg("analyze", "--plot", str(tmp_path / "x.svg"))
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
