@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["servers"]  # Virtuoso and Oxigraph fixtures (tests/servers.py)
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "cli"
 

@@ -161,6 +161,8 @@ def canonical(term: Node | None) -> Node | None:
     """
     if not isinstance(term, Literal) or term.datatype is None:
         return term
+    if term.datatype == XSD.string:  # RDF 1.1: "x" and "x"^^xsd:string are one term
+        return Literal(str(term))
     try:
         if term.datatype == XSD.decimal:
             value = Decimal(str(term)).normalize()
