@@ -1,0 +1,748 @@
+"""Validate new facts (a delta) against the graph, quickly, and say where each problem came from.
+
+Why not run pySHACL over the union plus the delta? Because that costs what the whole graph
+costs (minutes at a million triples) and reports every old problem again. Instead:
+
+1. Focus nodes: the subjects and (non-schema) objects of the new triples, plus the nodes
+   whose shapes read those: level assignments of the same cluster (the no-overlap rule),
+   facts that use a touched period, and, when a graph is taken away, the nodes that point
+   at its subjects. Classes and vocabulary terms (subjects of the ontology graph) are schema,
+   never focus nodes.
+2. Neighbourhood: from the store, the triples whose subject is a focus node or lies within
+   two hops of one (what sh:class, sh:node and the SPARQL constraints look at), the triples
+   that reach a focus node by a predicate some shape walks backwards (sh:inversePath) with the
+   types of their subjects, and the whole ontology graph (class hierarchy and vocabularies).
+   ``neighbourhood()`` does this with store look-ups (rdflib ``quads``), so on Oxigraph it
+   costs index look-ups, not a scan.
+3. pySHACL with ``focus_nodes`` on that small graph, once with the delta ("after") and once
+   without it ("before"); only results that are new after the change are reported, so old
+   problems elsewhere (or on a cluster the delta merely mentions) are not blamed on it.
+4. Duplicates: a new fact with the same class and key properties as an existing fact (or as
+   another new fact) is reported; see ``KEY_PROPERTIES``.
+
+Blank nodes of the delta are skolemised into ``GENID`` IRIs first, because pySHACL only takes
+IRIs as focus nodes; reports show them as ``[]``.
+
+Where a triple came from: rdflib keeps no line numbers, so ``Locator`` re-scans the input
+text. For Turtle/TriG it finds the line where the subject starts a statement (spelled as
+``<iri>`` or with any prefix the file declares), then the line of the property within that
+statement; for N-Triples/N-Quads the line that starts with the subject (and predicate); for
+JSON-LD the first line that holds the full IRI in quotes. Spreadsheet rows register their
+nodes directly (``file.csv, row N``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
+
+from clusterkg.errors import ClusterKGError
+from clusterkg.namespaces import (
+    CK,
+    NON_SOURCE_GRAPHS,
+    ONTOLOGY_GRAPH,
+    ORG,
+    SCHEMA,
+    SHAPES_GRAPH,
+    bind_prefixes,
+    compact,
+)
+from clusterkg.validate import Finding, Report, validate_graphs
+
+GENID = "https://w3id.org/clusterkg/.well-known/genid/"
+INPUT_FORMATS = ("turtle", "trig", "json-ld", "nt", "nquads")
+EXTENSIONS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".trig": "trig",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".nt": "nt",
+    ".nq": "nquads",
+}
+_QUAD_FORMATS = {"trig", "nquads", "json-ld"}
+
+#: Properties that say where a fact comes from, not what it says: never part of its identity.
+PROVENANCE = frozenset({
+    CK.sourceDocument, CK.sourceLine, CK.assertionMode, CK.inferenceReason, CK.categoryLabel,
+    CK.postTitle, RDFS.comment, RDFS.label, RDF.type,
+})
+#: Per fact class, the properties that make two facts "the same fact" (periods by their dates).
+#: Classes not listed compare all their non-provenance properties (an identical triple set).
+KEY_PROPERTIES: dict[URIRef, tuple[URIRef, ...]] = {
+    CK.MemberCount: (CK.cluster, CK.memberKind, CK["count"], CK.observationDate),
+    CK.LevelAssignment: (CK.cluster, CK.level, CK.programme, CK.period),
+    CK.Grant: (SCHEMA.fundedItem, SCHEMA.funder, CK.annualAmount, CK.totalAmount,
+               SCHEMA.currency, CK.period),
+    CK.Membership: (ORG.organization, ORG.member, ORG.role, CK.period),
+    CK.PostHolding: (ORG.member, ORG.organization, ORG.role, CK.period),
+    CK.Hosting: (CK.cluster, CK.host, CK.period),
+    CK.Location: (CK.cluster, CK.place, CK.locationRole),
+    CK.ProgrammeOwnership: (CK.programme, CK.owner),
+    CK.AdmissionCount: (CK.programme, CK.announcement, CK.level, CK["count"]),
+}
+#: Properties tried, in order, to find candidate duplicates by an index look-up.
+ANCHORS = (CK.cluster, SCHEMA.fundedItem, ORG.organization, ORG.member, CK.programme, CK.about,
+           CK.owner, CK.host, CK.place)
+HOPS = 2
+
+
+# --- reading input files -------------------------------------------------------------------
+
+
+@dataclass
+class InputFile:
+    """One parsed input file, kept with its text so lines can be found again."""
+
+    path: Path
+    fmt: str
+    text: str
+    graph: Graph
+
+
+def input_format(path: Path, explicit: str | None) -> str:
+    """The RDF syntax of ``path``: ``--input-format`` if given, else by file extension."""
+    if explicit:
+        if explicit not in INPUT_FORMATS:
+            raise ClusterKGError(f"unknown input format '{explicit}' ({', '.join(INPUT_FORMATS)})")
+        return explicit
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise ClusterKGError(
+            f"{path}: cannot tell the RDF syntax from the extension (known: {known}); "
+            "use --input-format"
+        )
+    return fmt
+
+
+def read_file(path: Path, fmt: str | None = None) -> InputFile:
+    """Parse one file of new facts; errors name the file and, where known, the line."""
+    from clusterkg.loader import describe_parse_error
+
+    syntax = input_format(path, fmt)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ClusterKGError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text = decode_utf8(path, data)
+    if not text.strip():
+        raise ClusterKGError(f"{path}: the file is empty; expected {syntax} with new facts")
+    graph = Graph()
+    try:
+        if syntax in _QUAD_FORMATS:
+            dataset = Dataset()
+            dataset.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
+            for s, p, o, _ in dataset.quads((None, None, None, None)):
+                graph.add((s, p, o))
+        else:
+            graph.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
+    except Exception as exc:  # rdflib raises many unrelated types for bad input
+        raise ClusterKGError(describe_parse_error(path, exc)) from exc
+    if len(graph) == 0:
+        raise ClusterKGError(f"{path}: no triples in it (only prefixes or comments?)")
+    return InputFile(path=path, fmt=syntax, text=text, graph=graph)
+
+
+def decode_utf8(path: Path, data: bytes) -> str:
+    """UTF-8 text without a BOM; anything else is an input error with the line of the bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ClusterKGError(
+            f"{path}: not UTF-8 text (line {line}: byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        ) from exc
+    return text.removeprefix("\ufeff")
+
+
+def read_files(paths: Iterable[Path], fmt: str | None = None) -> tuple[Graph, Locator]:
+    """All triples of the files (graph names dropped) and a locator for their lines."""
+    delta = Graph()
+    bind_prefixes(delta)
+    locator = Locator()
+    for path in paths:
+        parsed = read_file(path, fmt)
+        delta += parsed.graph
+        locator.files.append(parsed)
+    return delta, locator
+
+
+# --- where a triple came from ---------------------------------------------------------------
+
+
+_PREFIX_DECL = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+
+
+@dataclass
+class Locator:
+    """Finds ``file, line N`` (or ``file, row N``) for the nodes of a delta."""
+
+    files: list[InputFile] = field(default_factory=list)
+    rows: dict[Node, str] = field(default_factory=dict)
+    skolem: dict[URIRef, BNode] = field(default_factory=dict)
+    _lines: dict[int, list[str]] = field(default_factory=dict)
+    _prefixes: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def locate(self, node: Node, predicate: Node | None = None, delta: Graph | None = None,
+               _depth: int = 0) -> str | None:
+        """Where ``node`` (and its ``predicate``, if given) is written, or None."""
+        if node in self.rows:
+            return self.rows[node]
+        original = self.skolem.get(node) if isinstance(node, URIRef) else None
+        if isinstance(node, URIRef) and original is None:
+            for index, parsed in enumerate(self.files):
+                if (node, None, None) not in parsed.graph:
+                    continue
+                line = self._line(index, parsed, node, predicate)
+                if line is not None:
+                    return f"{parsed.path}, line {line}"
+                return str(parsed.path)
+        # a blank node (or an unnamed one): where its parent mentions it
+        if delta is not None and _depth < 3:
+            for parent, via in delta.subject_predicates(node):
+                found = self.locate(parent, via, delta, _depth + 1)
+                if found:
+                    return found
+        return None
+
+    def _line(
+        self, index: int, parsed: InputFile, node: URIRef, predicate: Node | None
+    ) -> int | None:
+        lines = self._lines.setdefault(index, parsed.text.splitlines())
+        if parsed.fmt in ("nt", "nquads"):
+            return _ntriples_line(lines, node, predicate)
+        if parsed.fmt == "json-ld":
+            needle = f'"{node}"'
+            return next((n for n, text in enumerate(lines, 1) if needle in text), None)
+        prefixes = self._prefixes.setdefault(index, dict(
+            (m.group(1) or "", m.group(2)) for m in _PREFIX_DECL.finditer(parsed.text)
+        ))
+        return turtle_line(lines, prefixes, node, predicate)
+
+
+def _spellings(iri: str, prefixes: dict[str, str]) -> list[str]:
+    out = [f"<{iri}>"]
+    for prefix, namespace in prefixes.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            local = iri[len(namespace):]
+            if re.fullmatch(r"[\w.:%-]*[\w:%-]|[\w]", local):
+                out.append(f"{prefix}:{local}")
+    return out
+
+
+def turtle_line(lines: list[str], prefixes: dict[str, str], node: URIRef,
+                predicate: Node | None = None) -> int | None:
+    """1-based line of ``node`` as a subject (and of ``predicate`` in that statement)."""
+    names = _spellings(str(node), prefixes)
+    starts = [re.compile(r"^\s*" + re.escape(n) + r"(?=[\s;,.\[\]{}]|$)") for n in names]
+    anywhere = [re.compile(r"(?<![\w:/#.-])" + re.escape(n) + r"(?![\w/#-])") for n in names]
+    subject_line = next(
+        (i for i, text in enumerate(lines) if any(p.search(text) for p in starts)), None
+    )
+    if subject_line is None:
+        return next(
+            (i + 1 for i, text in enumerate(lines) if any(p.search(text) for p in anywhere)), None
+        )
+    if isinstance(predicate, URIRef):
+        spelled = _spellings(str(predicate), prefixes) + (["a"] if predicate == RDF.type else [])
+        tokens = [re.compile(r"(?<![\w:/#.<-])" + re.escape(n) + r"(?![\w/#:-])") for n in spelled]
+        for i in range(subject_line, min(len(lines), subject_line + 200)):
+            text = _without_strings(lines[i])
+            if i == subject_line:
+                text = starts_strip(text, starts)
+            if any(t.search(text) for t in tokens):
+                return i + 1
+            if text.rstrip().endswith("."):
+                break
+    return subject_line + 1
+
+
+def starts_strip(text: str, starts: list[re.Pattern[str]]) -> str:
+    """The line without the subject at its start (so ``ckr:x a ...`` finds ``a`` after it)."""
+    for pattern in starts:
+        match = pattern.search(text)
+        if match:
+            return " " * match.end() + text[match.end():]
+    return text
+
+
+def _without_strings(text: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+
+
+def _ntriples_line(lines: list[str], node: URIRef, predicate: Node | None) -> int | None:
+    subject = f"<{node}>"
+    best = None
+    for i, text in enumerate(lines, 1):
+        stripped = text.lstrip()
+        if not stripped.startswith(subject):
+            continue
+        if predicate is None or stripped[len(subject):].lstrip().startswith(f"<{predicate}>"):
+            return i
+        best = best or i
+    return best
+
+
+# --- looking at the store ------------------------------------------------------------------
+
+
+class View:
+    """The store as it would be: minus some named graphs, plus an extra (new) graph.
+
+    Everything goes through rdflib's ``quads`` look-ups, which the in-memory store and
+    Oxigraph (oxrdflib) both answer from their indexes.
+    """
+
+    def __init__(self, dataset: Graph, exclude: Iterable[URIRef] = (),
+                 extra: Graph | None = None) -> None:
+        self.dataset = dataset
+        self.exclude = frozenset(exclude) | {SHAPES_GRAPH}  # shapes are not data
+        self.extra = extra
+
+    def _quads(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[
+            tuple[Node, Node, Node]]:
+        dataset = self.dataset
+        if isinstance(dataset, Dataset):
+            s, p, o = pattern
+            for qs, qp, qo, graph in dataset.quads((s, p, o, None)):
+                name = getattr(graph, "identifier", graph)
+                if name not in self.exclude:
+                    yield qs, qp, qo
+        else:
+            yield from dataset.triples(pattern)
+        if self.extra is not None:
+            yield from self.extra.triples(pattern)
+
+    def out(self, node: Node) -> Iterator[tuple[Node, Node, Node]]:
+        """Triples with ``node`` as subject."""
+        return self._quads((node, None, None))
+
+    def into(self, node: Node, predicate: Node | None = None) -> Iterator[tuple[Node, Node, Node]]:
+        """Triples with ``node`` as object (optionally by one predicate)."""
+        return self._quads((None, predicate, node))
+
+    def objects(self, node: Node, predicate: Node) -> set[Node]:
+        return {o for _, _, o in self._quads((node, predicate, None))}
+
+    def types(self, node: Node) -> set[Node]:
+        return self.objects(node, RDF.type)
+
+    def exists(self, node: Node) -> bool:
+        return next(self.out(node), None) is not None
+
+
+def neighbourhood(store_or_dataset: Graph | View, nodes: Iterable[Node], *, hops: int = HOPS,
+                  inverse: Iterable[URIRef] = ()) -> Graph:
+    """The triples SHACL needs to check ``nodes``: their descriptions up to ``hops`` away.
+
+    Subjects at distance 0..hops (following object links, not rdf:type); plus the triples
+    that reach a start node by one of the ``inverse`` predicates, with their subjects' types.
+    """
+    view = store_or_dataset if isinstance(store_or_dataset, View) else View(store_or_dataset)
+    out = Graph()
+    start = set(nodes)
+    seen: set[Node] = set()
+    frontier = set(start)
+    for depth in range(hops + 1):
+        following: set[Node] = set()
+        for node in frontier - seen:
+            seen.add(node)
+            for s, p, o in view.out(node):
+                out.add((s, p, o))
+                if depth < hops and p != RDF.type and isinstance(o, (URIRef, BNode)):
+                    following.add(o)
+        frontier = following
+    for predicate in inverse:
+        for node in start:
+            for s, p, o in view.into(node, predicate):
+                out.add((s, p, o))
+                for t in view.types(s):
+                    out.add((s, RDF.type, t))
+    return out
+
+
+# --- the check -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A new fact that says what an existing fact (or another new one) already says."""
+
+    fact: Node
+    existing: Node
+    fact_class: URIRef
+    in_input: bool
+    origin: str | None = None
+
+    def message(self, lang: str = "en") -> str:
+        keys = KEY_PROPERTIES.get(self.fact_class)
+        what = ", ".join(compact(str(k)) for k in keys) if keys else None
+        if lang == "nb":
+            where = "et annet nytt faktum" if self.in_input else "et faktum som finnes fra før"
+            same = f"samme {what}" if what else "de samme egenskapene"
+            return (f"{_show(self.fact)} er et duplikat av {where}, {_show(self.existing)}: "
+                    f"samme type ({compact(str(self.fact_class))}) og {same}. "
+                    "Det legges ikke inn to ganger.")
+        where = "another new fact" if self.in_input else "an existing fact"
+        same = f"the same {what}" if what else "the same properties"
+        return (f"{_show(self.fact)} duplicates {where}, {_show(self.existing)}: same class "
+                f"({compact(str(self.fact_class))}) and {same}. It is not added twice.")
+
+
+@dataclass
+class DeltaReport:
+    """The outcome of checking a change: new SHACL results, duplicates, and some sizes."""
+
+    report: Report
+    duplicates: list[Duplicate]
+    focus_nodes: int
+    neighbourhood_triples: int
+
+    @property
+    def conforms(self) -> bool:
+        return self.report.conforms and not self.duplicates
+
+
+class Schema:
+    """The ontology and shapes, read once from the dataset."""
+
+    def __init__(self, dataset: Graph) -> None:
+        self.ontology = _copy_graph(dataset, ONTOLOGY_GRAPH)
+        self.shapes = _copy_graph(dataset, SHAPES_GRAPH)
+        self.terms = set(self.ontology.subjects())
+        self.inverse = {o for o in self.shapes.objects(None, SH.inversePath)
+                        if isinstance(o, URIRef)}
+        self.fact_classes = self.subclasses(CK.Fact)
+        self.sourced_classes = self._sourced()
+
+    def _sourced(self) -> set[URIRef]:
+        """Classes whose shapes require ck:sourceDocument (what ``--source`` fills in)."""
+        found: set[URIRef] = set()
+        for shape, prop in self.shapes.subject_objects(SH.property):
+            if (prop, SH.path, CK.sourceDocument) in self.shapes and (
+                prop, SH.minCount, None) in self.shapes:
+                for cls in self.shapes.objects(shape, SH.targetClass):
+                    found |= {c for c in self.subclasses(cls) if isinstance(c, URIRef)}
+        return found
+
+    def subclasses(self, cls: URIRef) -> set[Node]:
+        found = {cls}
+        todo = [cls]
+        while todo:
+            for sub in self.ontology.subjects(RDFS.subClassOf, todo.pop()):
+                if sub not in found:
+                    found.add(sub)
+                    todo.append(sub)
+        return found
+
+
+def _copy_graph(dataset: Graph, name: URIRef) -> Graph:
+    out = Graph()
+    bind_prefixes(out)
+    if isinstance(dataset, Dataset):
+        for triple in dataset.graph(name):
+            out.add(triple)
+    return out
+
+
+def skolemise(delta: Graph, locator: Locator | None = None) -> Graph:
+    """The delta with blank nodes replaced by GENID IRIs (pySHACL focus nodes must be IRIs)."""
+    mapping: dict[BNode, URIRef] = {}
+
+    def name(term: Node) -> Node:
+        if isinstance(term, BNode):
+            mapping.setdefault(term, URIRef(f"{GENID}{term}"))
+            return mapping[term]
+        return term
+
+    out = Graph()
+    bind_prefixes(out)
+    for s, p, o in delta:
+        out.add((name(s), p, name(o)))
+    if locator is not None:
+        locator.skolem.update({iri: b for b, iri in mapping.items()})
+    return out
+
+
+def check(
+    dataset: Graph,
+    delta: Graph,
+    *,
+    remove: Iterable[URIRef] = (),
+    locator: Locator | None = None,
+    lang: str = "en",
+    inference: str = "none",
+    schema: Schema | None = None,
+) -> DeltaReport:
+    """Validate the store with ``delta`` added and the ``remove`` graphs taken away.
+
+    Reports only results that the change brings (new after it, absent before it) and
+    duplicate facts; ``delta`` must already be skolemised (see ``skolemise``).
+    """
+    schema = schema or Schema(dataset)
+    removed_graphs = [g for g in remove if g not in NON_SOURCE_GRAPHS]
+    removed = Graph()
+    if isinstance(dataset, Dataset):
+        for name in removed_graphs:
+            for triple in dataset.graph(name):
+                removed.add(triple)
+    after = View(dataset, exclude=removed_graphs, extra=delta)
+    before = View(dataset)
+    focus = focus_nodes(after, before, delta, removed, schema)
+    after_graph = neighbourhood(after, focus, inverse=schema.inverse)
+    after_graph += schema.ontology
+    size = len(after_graph)
+    report = _validate(after_graph, focus, schema, inference, lang)
+    old = {n for n in focus if before.exists(n)}
+    if old and report.findings:
+        before_graph = neighbourhood(before, old, inverse=schema.inverse)
+        before_graph += schema.ontology
+        earlier = _validate(before_graph, old, schema, inference, lang)
+        known = {_key(f) for f in earlier.findings}
+        findings = [f for f in report.findings if _key(f) not in known]
+    else:
+        findings = list(report.findings)
+    findings = [_with_origin(f, locator, delta, dataset) for f in findings]
+    conforms = not any(f.severity == "Violation" for f in findings)
+    duplicates = find_duplicates(View(dataset, exclude=removed_graphs), delta, schema, locator)
+    return DeltaReport(
+        report=Report(conforms=conforms, findings=findings, graph=report.graph),
+        duplicates=duplicates,
+        focus_nodes=len(focus),
+        neighbourhood_triples=size,
+    )
+
+
+def _validate(graph: Graph, focus: set[Node], schema: Schema, inference: str,
+              lang: str) -> Report:
+    """pySHACL on ``graph`` for the ``focus`` nodes only.
+
+    pySHACL (0.40) also applies its ``focus_nodes`` filter to the value nodes that sh:node,
+    sh:or, sh:and, sh:not and sh:qualifiedValueShape check, which would let e.g. a brand
+    pass as a level. So the values of the focus nodes are passed as focus nodes too, and
+    only results about the real focus nodes are kept.
+    """
+    wider = set(focus)
+    for node in focus:
+        wider.update(o for o in graph.objects(node, None) if isinstance(o, URIRef))
+        for predicate in schema.inverse:
+            wider.update(s for s in graph.subjects(predicate, node) if isinstance(s, URIRef))
+    report = validate_graphs(graph, schema.shapes, inference=inference, lang=lang,
+                             focus_nodes=sorted(n for n in wider if isinstance(n, URIRef)))
+    wanted = {str(n) for n in focus}
+    findings = [f for f in report.findings if f.focus_node in wanted]
+    conforms = not any(f.severity == "Violation" for f in findings)
+    return Report(conforms=conforms, findings=findings, graph=report.graph)
+
+
+def focus_nodes(after: View, before: View, delta: Graph, removed: Graph,
+                schema: Schema) -> set[Node]:
+    """The nodes whose validation results the change can alter (see the module docstring)."""
+    touched: set[Node] = set()
+    for graph in (delta, removed):
+        for s, p, o in graph:
+            touched.add(s)
+            if p != RDF.type and isinstance(o, (URIRef, BNode)):
+                touched.add(o)
+    for s in set(removed.subjects()):  # what pointed at a removed description
+        touched.update(x for x, _, _ in after.into(s))
+    touched -= schema.terms
+    periods = {n for n in touched if CK.Period in after.types(n) | before.types(n)}
+    for period in periods:
+        touched.update(x for x, _, _ in after.into(period, CK.period))
+    level = CK.LevelAssignment
+    for node in [n for n in touched if level in after.types(n) | before.types(n)]:
+        for cluster in after.objects(node, CK.cluster) | before.objects(node, CK.cluster):
+            for other, _, _ in after.into(cluster, CK.cluster):
+                if level in after.types(other):
+                    touched.add(other)
+    return {n for n in touched if not isinstance(n, Literal)}
+
+
+def _key(f: Finding) -> tuple[str | None, ...]:
+    return (f.severity, f.focus_node, f.result_path, f.value, f.source_shape,
+            f.source_constraint_component, f.message)
+
+
+def _with_origin(f: Finding, locator: Locator | None, delta: Graph, dataset: Graph) -> Finding:
+    focus = URIRef(f.focus_node) if f.focus_node.startswith(("http", "urn")) else None
+    path = URIRef(f.result_path) if f.result_path and f.result_path.startswith("http") else None
+    origin = None
+    if focus is not None and locator is not None:
+        if (focus, None, None) in delta:
+            origin = locator.locate(focus, path, delta)
+        else:  # an old node: blame the new triple that points at it
+            for s, p in delta.subject_predicates(focus):
+                origin = locator.locate(s, p, delta)
+                if origin:
+                    break
+    if origin is None and focus is not None and isinstance(dataset, Dataset):
+        graphs = sorted({str(g) for *_, g in dataset.quads((focus, None, None, None))})
+        if graphs:
+            origin = "graph " + ", ".join(compact(g) for g in graphs)
+    return replace(
+        f,
+        origin=origin,
+        focus_node_compact=_unskolem(f.focus_node_compact),
+        value_compact=_unskolem(f.value_compact),
+        message=_unskolem(f.message) or "",
+    )
+
+
+_GENID_TEXT = re.compile(re.escape(GENID) + r"[^\s>\"]*>?")
+
+
+def _unskolem(text: str | None) -> str | None:
+    """Show skolemised blank nodes as ``[]`` again."""
+    if text is None:
+        return None
+    return _GENID_TEXT.sub("[]", text.replace(f"<{GENID}", GENID))
+
+
+# --- duplicates ----------------------------------------------------------------------------
+
+
+def fact_class(types: set[Node], schema: Schema) -> URIRef | None:
+    """The most specific fact class among ``types`` (None if the node is not a fact)."""
+    facts = [t for t in types if t in schema.fact_classes and isinstance(t, URIRef)]
+    if not facts:
+        return None
+    keyed = [t for t in facts if t in KEY_PROPERTIES]
+    return sorted(keyed or facts)[0]
+
+
+def _value(view: View, term: Node) -> object:
+    """A comparable value: numbers by value, periods by their dates, the rest as terms."""
+    if isinstance(term, Literal):
+        try:
+            if term.datatype is not None and isinstance(term.value, (int, float, Decimal)) and not (
+                isinstance(term.value, bool)
+            ):
+                return ("number", Decimal(str(term.value)).normalize())
+        except InvalidOperation:
+            pass
+        return ("literal", str(term), term.language or "", str(term.datatype or ""))
+    if CK.Period in view.types(term):
+        return ("period", tuple(sorted(
+            (str(p), str(o)) for _, p, o in view.out(term)
+            if p in (CK.startDate, CK.endDate, CK.duration)
+        )))
+    return ("node", str(term))
+
+
+def signature(view: View, fact: Node, cls: URIRef) -> tuple[object, ...]:
+    """What a fact says, as a hashable value (its identity for duplicate detection)."""
+    values: dict[Node, set[object]] = {}
+    keys = KEY_PROPERTIES.get(cls)
+    for _, p, o in view.out(fact):
+        if (keys is not None and p not in keys) or (keys is None and p in PROVENANCE):
+            continue
+        values.setdefault(p, set()).add(_value(view, o))
+    pairs = sorted((str(p), tuple(sorted(map(repr, v)))) for p, v in values.items())
+    return (str(cls), tuple(pairs))
+
+
+def find_duplicates(store: View, delta: Graph, schema: Schema,
+                    locator: Locator | None = None) -> list[Duplicate]:
+    """New facts that repeat an existing fact or an earlier new fact (same class and keys)."""
+    new = View(Graph(), extra=delta)
+    combined = View(store.dataset, exclude=store.exclude, extra=delta)
+    found: list[Duplicate] = []
+    first: dict[tuple[object, ...], Node] = {}
+    facts = sorted({s for s in delta.subjects(RDF.type)}, key=str)
+    for fact in facts:
+        cls = fact_class(set(delta.objects(fact, RDF.type)), schema)
+        if cls is None:
+            continue
+        mine = signature(combined, fact, cls)
+        origin = locator.locate(fact, None, delta) if locator else None
+        if mine in first:
+            found.append(Duplicate(fact, first[mine], cls, True, origin))
+            continue
+        first[mine] = fact
+        for candidate in _candidates(store, new, fact, cls):
+            if signature(store, candidate, cls) == mine:
+                found.append(Duplicate(fact, candidate, cls, False, origin))
+                break
+    return found
+
+
+def _candidates(store: View, new: View, fact: Node, cls: URIRef) -> list[Node]:
+    if store.exists(fact):
+        return [fact]
+    for anchor in ANCHORS:
+        targets = [o for o in new.objects(fact, anchor) if isinstance(o, URIRef)]
+        if targets:
+            return sorted(
+                {s for s, _, _ in store.into(targets[0], anchor) if cls in store.types(s)}, key=str
+            )
+    return []
+
+
+def _show(node: Node) -> str:
+    text = str(node)
+    return "[]" if text.startswith(GENID) else compact(text)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def duplicate_findings(duplicates: list[Duplicate], lang: str = "en") -> list[Finding]:
+    """Duplicates as report findings, so text/json/turtle output lists them with the rest."""
+    out = []
+    for d in duplicates:
+        out.append(Finding(
+            severity="Violation",
+            focus_node=str(d.fact),
+            focus_label=None,
+            result_path=None,
+            value=f"<{d.existing}>",
+            message=d.message(lang),
+            source_constraint_component=None,
+            source_shape=None,
+            focus_node_compact=_show(d.fact),
+            result_path_compact=None,
+            value_compact=_show(d.existing),
+            source_constraint_component_compact="duplicate fact",
+            source_shape_compact=None,
+            origin=d.origin,
+        ))
+    return out
+
+
+def as_report(result: DeltaReport, lang: str = "en") -> Report:
+    """One Report holding the SHACL findings and the duplicates (for the shared renderers)."""
+    findings = list(result.report.findings) + duplicate_findings(result.duplicates, lang)
+    graph = result.report.graph
+    if result.duplicates:
+        graph = _with_duplicate_results(graph, result.duplicates)
+    return Report(conforms=result.conforms, findings=findings, graph=graph)
+
+
+def _with_duplicate_results(report_graph: Graph, duplicates: list[Duplicate]) -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    graph += report_graph
+    reports = list(graph.subjects(RDF.type, SH.ValidationReport))
+    root = reports[0] if reports else BNode()
+    if not reports:
+        graph.add((root, RDF.type, SH.ValidationReport))
+    graph.set((root, SH.conforms, Literal(False)))
+    for d in duplicates:
+        node = BNode()
+        graph.add((root, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.focusNode, d.fact))
+        graph.add((node, SH.value, d.existing))
+        graph.add((node, SH.resultSeverity, SH.Violation))
+        graph.add((node, SH.resultMessage, Literal(d.message(), lang="en")))
+    return graph
