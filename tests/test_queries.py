@@ -183,8 +183,13 @@ def run_with_values(dataset: Dataset, name: str, **given: Any) -> list[dict[str,
 
 
 def lines(row: dict[str, Any], column: str = "lines") -> set[int]:
+    """The numbers in a list of line numbers, which must be ascending, without repeats."""
     value = row[column]
-    return {int(x) for x in str(value).split(",") if x.strip()} if value else set()
+    if not value:
+        return set()
+    numbers = [int(x) for x in str(value).split(", ")]
+    assert numbers == sorted(set(numbers)), f"{column} is not in ascending order: {value!r}"
+    return set(numbers)
 
 
 # --- every query file: header, parameters, syntax --------------------------------------------
@@ -393,6 +398,8 @@ def test_clusters_by_level(dataset: Dataset) -> None:
     assert "8 November" in nscc_001["decidedAtLabel"]
     assert nscc_001["duration"] == "P5Y"
     assert lines(nscc_001) == {5, 9, 13, 39}
+    assert nscc_001["lines"] == "5, 9, 13, 39"  # numerically, not "13, 39, 5, 9"
+    assert {r["lines"] for r in pro if r["source"] == DOC0} == {"3, 6, 18"}
     assert all(r["duration"] == "P5Y" for r in pro if r["source"] == DOC0)
     assert all(r["assertionMode"] == "stated" for r in pro)
 
@@ -427,10 +434,13 @@ def test_programme_owners(dataset: Dataset) -> None:
     assert all(r["stateFunded"] is True for r in rows)
     for r in rows:
         if r["source"] == DOC0:
-            assert r["grantCount"] == 2 and lines(r) == {16}
-            assert "Norwegian Tunnel Safety Cluster (Arena Pro)" in r["grantsFunded"]
+            assert r["grantCount"] == 2 and r["lines"] == "16"
+            assert r["grantsFunded"] == (
+                "Norwegian Smart Care Cluster (Arena Pro); "
+                "Norwegian Tunnel Safety Cluster (Arena Pro)"
+            )
         else:
-            assert r["grantCount"] == 1 and lines(r) == {5, 9, 39}
+            assert r["grantCount"] == 1 and r["lines"] == "5, 9, 39"
             assert r["grantsFunded"] == "Norwegian Smart Care Cluster (Arena Pro)"
     siva = run(dataset, "programme-owners", owner="SIVA")
     assert sorted(r["source"] for r in siva) == [DOC0, DOC1]
@@ -452,10 +462,10 @@ def test_funding_per_cluster(dataset: Dataset) -> None:
         assert r["total"] == Decimal("30000000")
         assert r["totalBasis"] == "computed"
         assert r["level"] == ARENA_PRO
-        assert set(r["funders"].split(", ")) == {"Innovasjon Norge", "SIVA", "Norges forskningsråd"}
+        assert r["funders"] == "Innovasjon Norge, Norges forskningsråd, SIVA"  # alphabetical
     by_source = {(r["cluster"], r["source"]): r for r in rows}
-    assert lines(by_source[NSCC, DOC0]) == {6, 16}
-    assert lines(by_source[NSCC, DOC1]) == {5, 13}
+    assert by_source[NSCC, DOC0]["lines"] == "6, 16"
+    assert by_source[NSCC, DOC1]["lines"] == "5, 13"
     assert "annual amount" in by_source[NSCC, DOC1]["note"]
     assert [r["cluster"] for r in run(dataset, "funding-per-cluster", cluster="NTSC")] == [NTSC]
 
@@ -505,7 +515,7 @@ def test_funding_totals(dataset: Dataset) -> None:
         "NOK",
         2,
     )
-    assert lines(stated0) == {6}
+    assert stated0["lines"] == "6"
     assert stated0["groupLabel"] == "Arena Pro"
     # the NSCC grant that both sources state is counted once per source, never twice in one sum
     computed1 = table[DOC1, "level", ARENA_PRO, "computed"]
@@ -524,7 +534,7 @@ def test_people_posts(dataset: Dataset) -> None:
     assert len(posts) == len(rows)
     arild = posts["Arild Kristensen"]
     assert (arild["role"], arild["postTitle"], arild["organisation"]) == (ROLE + "ceo", "CEO", NSCC)
-    assert lines(arild) == {7, 19, 25}
+    assert arild["lines"] == "7, 19, 25"
     marit = posts["Marit Hagland"]
     assert (marit["role"], marit["postTitle"], marit["organisationLabel"]) == (
         ROLE + "general-manager",
@@ -624,7 +634,7 @@ def test_provenance(dataset: Dataset) -> None:
     assert lines(companies0) == {9}
     grant1 = facts[CKR + "fact/001/nscc-grant"]
     assert grant1["property"] == "https://schema.org/fundedItem"
-    assert lines(grant1) == {5, 13}
+    assert grant1["lines"] == "5, 13"
     assert CKR + "fact/001/valide-hosts-nscc" in facts
     assert CKR + "fact/000/greater-stavanger-member-nscc" in facts
     assert not any(r["factClass"] == CK + "ProgrammeOwnership" for r in rows)
@@ -700,8 +710,8 @@ def test_projects(dataset: Dataset) -> None:
         "general manager",
         "daglig leder",
     )
-    assert (row["source"], lines(row)) == (DOC1, {29, 31})
-    assert (row["leaderSource"], lines(row, "leaderLines")) == (DOC1, {31})
+    assert (row["source"], row["lines"]) == (DOC1, "29, 31")
+    assert (row["leaderSource"], row["leaderLines"]) == (DOC1, "31")
     assert run(dataset, "projects", cluster="NTSC") == []
 
 
@@ -762,13 +772,9 @@ def test_announcements(dataset: Dataset) -> None:
         assert (r["month"], r["day"], r["hour"], r["minute"]) == ("--11", "---08", 10, 0)
         assert (r["earliestYear"], r["latestYear"]) == ("2018", "2019")
         assert r["yearAssertionMode"] == "inferred" and r["yearReason"]
-        assert set(r["announcedBy"].split(", ")) == {
-            "Innovasjon Norge",
-            "SIVA",
-            "Norges forskningsråd",
-        }
-        assert (r["admissionSource"], lines(r, "admissionLines")) == (DOC1, {9, 15})
-        assert (r["source"], lines(r)) == (DOC1, {9})
+        assert r["announcedBy"] == "Innovasjon Norge, Norges forskningsråd, SIVA"  # alphabetical
+        assert (r["admissionSource"], r["admissionLines"]) == (DOC1, "9, 15")
+        assert (r["source"], r["lines"]) == (DOC1, "9")
 
 
 def test_admission_counts(dataset: Dataset) -> None:
@@ -796,7 +802,7 @@ def test_strategy_periods(dataset: Dataset) -> None:
             assert r["followsPeriod"] is None
         else:
             assert r["slogan"].casefold() == "fra marked til industri"
-            assert set(r["goals"].split(", ")) == {"industry building", "capital", "scaling"}
+            assert r["goals"] == "capital, industry building, scaling"  # alphabetical
             assert r["followsPeriod"] is not None
     assert [r["goalReached"] for r in rows] == [True, None, None, None]
     assert run(dataset, "strategy-periods", cluster="NTSC") == []

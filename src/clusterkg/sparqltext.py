@@ -1,8 +1,9 @@
 """Bind parameters into query text as a VALUES block at the start of the WHERE clause.
 
 Engines other than rdflib take no ``initBindings``: Oxigraph's substitutions only accept
-projected variables, and a VALUES block after the query is joined *after* projection and
-grouping, so it cannot bind a variable that is not selected. A VALUES block as the first
+projected variables, and a VALUES block after the query is joined after grouping (SPARQL 1.1
+§18.2.4.3), so in an aggregating query it cannot bind a variable that is grouped away. A
+VALUES block as the first
 element of the WHERE group binds the variable for the whole pattern, as rdflib's
 initBindings does. The terms are escaped N-Triples terms; nothing a user typed becomes
 SPARQL syntax. Finding the WHERE group needs only a small scan that skips comments,
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from rdflib.term import Node
 
 _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WORD = re.compile(r"[^\W\d][\w.-]*")
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 
@@ -59,8 +60,13 @@ def where_group_start(text: str) -> int | None:
             continue
         if c.isalpha() or c == "_":
             m = _WORD.match(text, i)
-            assert m is not None
+            if m is None:
+                i += 1
+                continue
             word = m.group(0).upper()
+            if text.startswith(":", m.end()):  # a prefixed name such as select:x, not a keyword
+                i = m.end() + 1
+                continue
             if depth == 0 and form is None and word in _FORMS:
                 form = word
             elif depth == 0 and form == "CONSTRUCT" and groups_seen == 0 and word == "WHERE":

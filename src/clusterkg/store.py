@@ -84,7 +84,10 @@ def run_query(
     if is_oxigraph(dataset):
         from clusterkg.sparqltext import inline_values
 
-        prepared, init = inline_values(text, bindings or {}), {}
+        try:
+            prepared, init = inline_values(text, bindings or {}), {}
+        except ValueError as exc:
+            raise ClusterKGError(f"{name}: cannot bind parameters: {exc}") from exc
     else:
         from rdflib.plugins.sparql import prepareQuery
 

@@ -1,0 +1,442 @@
+"""Every named query gives identical answers on every embedded store.
+
+The real command (``python -m clusterkg --store S query NAME -f json -p ...``) is run on the
+project in this checkout with the persisted Oxigraph store and with rdflib's in-memory store,
+for every query file with its defaults and with each declared parameter bound (by IRI,
+prefixed name or label). The two JSON documents must hold the same variables and the same rows
+in the same order. The Python API is checked the same way, also on made-up sparse data, and the
+Oxigraph store must be kept on disk, reused while the files are unchanged and rebuilt when one
+changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rdflib import Literal, URIRef
+
+from clusterkg.catalog import coerce_params, list_queries, resolve_labels
+from clusterkg.loader import load_dataset
+from clusterkg.paths import find_home
+from clusterkg.store import Result, run_query
+
+ROOT = Path(__file__).resolve().parents[1]
+STORES = ("oxigraph", "memory")
+CKR = "https://w3id.org/clusterkg/id/"
+RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+
+# rdflib 7.6 warns about its own internal use of deprecated names, many times over.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+# Per query, the parameter sets to run besides the defaults: every declared parameter at least
+# once (checked below), given the ways people give them, some matching nothing.
+PARAM_CASES: dict[str, list[tuple[str, ...]]] = {
+    "announcements": [("announcement=ckr:announcement-8-november",)],
+    "cluster-members": [
+        ("cluster=NSCC",),
+        ("member=Greater Stavanger",),
+        ("cluster=NSCC", "member=ckr:greater-stavanger"),
+        ("cluster=NTSC",),
+    ],
+    "clusters-by-level": [("level=Arena Pro",), ("level=ckl:arena",), ("level=GCE",)],
+    "clusters-by-place": [
+        ("place=Rogaland",),
+        ("place=ckr:norway",),
+        ("cluster=NTSC",),
+        ("place=Rogaland", "cluster=NSCC"),
+    ],
+    "focus-areas": [("cluster=NTSC",), ("cluster=NSCC",)],
+    "funding-per-cluster": [("cluster=NSCC",), ("cluster=https://w3id.org/clusterkg/id/ntsc",)],
+    "hosts": [("host=Validé AS",), ("cluster=NSCC",), ("host=SIVA",)],
+    "level-history": [("cluster=NTSC",), ("cluster=<https://w3id.org/clusterkg/id/nscc>",)],
+    "member-counts": [("cluster=NSCC",), ("cluster=NTSC",)],
+    "people-posts": [("person=Marit Hagland",), ("person=ckr:monica-maeland",)],
+    "programme-owners": [("owner=SIVA",), ("programme=Norwegian Innovation Clusters",)],
+    "projects": [("cluster=NSCC",), ("cluster=NTSC",)],
+    "provenance": [
+        ("entity=ckr:valide",),
+        ("entity=NTSC",),
+        ("entity=ckr:announcement-8-november",),
+    ],
+    "strategy-periods": [("cluster=NSCC",), ("cluster=NTSC",)],
+}
+
+Job = tuple[Any, str]  # (what to run, store)
+QUERY_NAMES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+CASES = [(name, ()) for name in QUERY_NAMES] + [
+    (name, params) for name, cases in PARAM_CASES.items() for params in cases
+]
+
+
+def case_id(case: tuple[str, tuple[str, ...]]) -> str:
+    name, params = case
+    return " ".join([name, *params])
+
+
+def env_for(cache: Path, **extra: str) -> dict[str, str]:
+    """The environment of a run: no inherited CLUSTERKG_* settings, src importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERKG_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env["CLUSTERKG_CACHE_DIR"] = str(cache)
+    env.update(extra)
+    return env
+
+
+def clusterkg(
+    home: Path, store: str, *args: str, cache: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clusterkg", "--home", str(home), "--store", store, *args],
+        capture_output=True,
+        text=True,
+        env=env_for(cache, **env),
+        timeout=300,
+        check=False,
+    )
+
+
+def in_parallel(jobs: list[Job], run: Callable[[Job], Any]) -> dict[Job, Any]:
+    """``run`` for every job, four at a time (each is a process of its own), keyed by job."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip(jobs, pool.map(run, jobs), strict=True))
+
+
+def query_args(name: str, params: tuple[str, ...]) -> list[str]:
+    args = ["query", name, "-f", "json"]
+    for param in params:
+        args += ["-p", param]
+    return args
+
+
+# --- the command, on both stores ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[Any, ...], Any]:
+    """Every case on every store, run a few at a time (each run is a new process)."""
+    cache = tmp_path_factory.mktemp("store-cache")
+    # Build the Oxigraph store once before the parallel runs, so they all find it ready.
+    warm = clusterkg(ROOT, "oxigraph", "query", "class-counts", "-f", "csv", cache=cache)
+    assert warm.returncode == 0, warm.stderr
+    jobs = [(case, store) for case in CASES for store in STORES]
+    return in_parallel(jobs, lambda job: clusterkg(ROOT, job[1], *query_args(*job[0]), cache=cache))
+
+
+def test_every_parameter_has_a_case() -> None:
+    home = find_home(str(ROOT))
+    covered = {(name, param.split("=", 1)[0]) for name, params in CASES for param in params}
+    for query in list_queries(home):
+        for param in query.params:
+            assert (query.name, param) in covered, f"no case binds {query.name} ?{param}"
+    assert set(PARAM_CASES) <= set(QUERY_NAMES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_both_stores_give_identical_json(
+    cli_runs: dict[tuple[Any, ...], Any], case: tuple[str, tuple[str, ...]]
+) -> None:
+    ox_run, memory_run = (cli_runs[case, store] for store in STORES)
+    for run in (ox_run, memory_run):
+        assert run.returncode in (0, 1), run.stderr  # 1: no rows, still a valid document
+        assert "Traceback" not in run.stderr
+    assert ox_run.returncode == memory_run.returncode
+    ox_doc, memory_doc = json.loads(ox_run.stdout), json.loads(memory_run.stdout)
+    assert ox_doc["head"]["vars"] == memory_doc["head"]["vars"]
+    assert ox_doc["results"]["bindings"] == memory_doc["results"]["bindings"]
+    assert ox_run.stdout == memory_run.stdout  # byte for byte, datatypes and all
+    if case == ("funding-totals", ()):  # the answer Oxigraph 0.5 used to give twice per funder
+        assert len(ox_doc["results"]["bindings"]) == 9
+
+
+def test_the_cases_return_rows(cli_runs: dict[tuple[Any, ...], Any]) -> None:
+    """Most cases must match something, or identical answers would prove little."""
+    empty = sorted(case_id(c) for c in CASES if cli_runs[c, "memory"].returncode == 1)
+    assert empty == [
+        "cluster-members cluster=NTSC",
+        "clusters-by-level level=GCE",
+        "hosts host=SIVA",
+        "projects cluster=NTSC",
+        "strategy-periods cluster=NTSC",
+    ]
+
+
+def test_csv_is_byte_identical(tmp_path: Path) -> None:
+    names = ("funding-totals", "clusters-by-level", "strategy-periods")
+    jobs = [(name, store) for name in names for store in STORES]
+
+    def csv(job: Job) -> str:
+        return clusterkg(ROOT, job[1], "query", job[0], "-f", "csv", cache=tmp_path).stdout
+
+    out = in_parallel(jobs, csv)
+    for name in names:
+        assert out[name, "oxigraph"] == out[name, "memory"], name
+        assert out[name, "memory"].count("\n") > 2, name
+
+
+def test_list_order_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """GROUP_CONCAT lists and row order are fixed by the queries, not by Python's set order."""
+    script = (
+        "import hashlib, sys\n"
+        "from clusterkg.paths import find_home\n"
+        "from clusterkg.loader import load_dataset\n"
+        "from clusterkg.catalog import list_queries, coerce_params, resolve_labels\n"
+        "from clusterkg.store import run_query\n"
+        "from clusterkg.results import render\n"
+        "home = find_home(sys.argv[1]); dataset = load_dataset(home, 'memory')\n"
+        "digest = hashlib.sha256()\n"
+        "for q in list_queries(home):\n"
+        "    values = resolve_labels(coerce_params(q, {}), dataset)\n"
+        "    digest.update(render(run_query(dataset, q.text, values), 'json').encode())\n"
+        "print(digest.hexdigest())\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(ROOT)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_for(tmp_path, PYTHONHASHSEED=seed),
+        )
+        for seed in ("0", "1")
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (_, stderr) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, stderr
+    assert outputs[0][0] == outputs[1][0]
+
+
+# --- the Python API ------------------------------------------------------------------------
+
+
+def normalised(result: Result) -> tuple[Any, ...]:
+    """A result as comparable data: each term with its kind, lexical form, language, datatype."""
+
+    def term(t: Any) -> Any:
+        if isinstance(t, Literal):
+            return ("literal", str(t), t.language, None if t.datatype is None else str(t.datatype))
+        return None if t is None else (type(t).__name__, str(t))
+
+    return (result.kind, result.variables, [tuple(term(t) for t in row) for row in result.rows])
+
+
+@pytest.fixture(scope="module")
+def api_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cache = tmp_path_factory.mktemp("api-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLUSTERKG_CACHE_DIR", str(cache))
+        yield cache
+
+
+def answers(home_dir: Path, store: str) -> dict[str, tuple[Any, ...]]:
+    """Every named query of a project, with its defaults, on one store."""
+    home = find_home(str(home_dir))
+    dataset = load_dataset(home, store)
+    out = {}
+    for query in list_queries(home):
+        values = resolve_labels(coerce_params(query, {}), dataset)
+        out[query.name] = normalised(run_query(dataset, query.text, values, name=query.name))
+    return out
+
+
+def test_api_gives_identical_answers_on_the_project(api_cache: Path) -> None:
+    oxigraph, memory = answers(ROOT, "oxigraph"), answers(ROOT, "memory")
+    assert list(oxigraph) == QUERY_NAMES
+    for name in QUERY_NAMES:
+        assert oxigraph[name] == memory[name], name
+        assert oxigraph[name][2], f"{name}: no rows"
+
+
+def test_the_project_holds_a_label_in_two_source_graphs(api_cache: Path) -> None:
+    """Keeps the case that made Oxigraph 0.5 return duplicate rows (one per graph) covered."""
+    dataset = load_dataset(find_home(str(ROOT)), "memory")
+    siva = URIRef(CKR + "siva")
+    graphs = {c.identifier for c in dataset.contexts((siva, RDFS_LABEL, Literal("SIVA")))}
+    assert len(graphs) >= 2
+
+
+def test_api_gives_one_row_per_funder_total(api_cache: Path) -> None:
+    home = find_home(str(ROOT))
+    query = next(q for q in list_queries(home) if q.name == "funding-totals")
+    for store in STORES:
+        result = run_query(load_dataset(home, store), query.text, name=query.name)
+        keys = [(row[0], row[1], row[2], row[4]) for row in result.rows]
+        assert len(keys) == len(set(keys)) == 9, store
+
+
+# Facts with only their key links (no sources, lines, labels or modes), plus grants that only a
+# funder stands behind, with two assertion modes, and labels in two forms: the places where
+# engines part ways (GROUP_CONCAT over nothing, ordering a tagged label against a plain one).
+SPARSE = """
+@prefix ck: <https://w3id.org/clusterkg/ontology#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ckr: <https://w3id.org/clusterkg/id/> .
+@prefix ckl: <https://w3id.org/clusterkg/level/> .
+@prefix t: <urn:test:> .
+<urn:test:graph> {
+  t:c a ck:Cluster ; rdfs:label "test cluster" . t:c2 rdfs:label "Another cluster"@en .
+  t:o a org:Organization . t:p a ck:Person . t:l a ck:Place .
+  t:f1 a ck:LevelAssignment ; ck:cluster t:c ; ck:level t:lv .
+  t:f2 a ck:Hosting ; ck:cluster t:c ; ck:host t:o .
+  t:f3 a ck:ProgrammeOwnership ; ck:programme t:prog ; ck:owner t:o ;
+        ck:sourceDocument t:doc .
+  t:f4 a ck:Grant ; schema:fundedItem t:c .
+  t:f5 a ck:FundingTotal ; ck:totalAmount 1.0 .
+  t:f6 a ck:MemberCount ; ck:cluster t:c ; ck:count 1 .
+  t:f7 a ck:Membership ; org:organization t:c ; org:member t:o .
+  t:f8 a ck:PostHolding ; org:member t:p .
+  t:f9 a ck:ClusterProject ; ck:cluster t:c ; ck:project t:proj .
+  t:f10 a ck:Location ; ck:cluster t:c ; ck:place t:l .
+  t:f11 a ck:FocusStatement ; ck:cluster t:c ; ck:focusArea t:fa .
+  t:f12 a ck:StrategyStatement ; ck:cluster t:c .
+  t:f13 a ck:AdmissionCount ; ck:count 1 .
+  t:a a ck:Announcement .
+  t:f14 a ck:DateEstimate ; ck:about t:a .
+  t:doc ck:fileName "900_test.txt" .
+  t:funder rdfs:label "zeta funder" , "Alpha Funder"@en .
+  t:g1 a ck:Grant ; schema:funder t:funder , ckr:siva ;
+       ck:programme ckr:norwegian-innovation-clusters ;
+       schema:fundedItem t:c ; ck:level ckl:arena ; ck:annualAmount 1000000.0 ;
+       ck:period [ ck:duration "P2Y"^^xsd:duration ] ;
+       ck:sourceDocument t:doc ; ck:assertionMode ck:stated ; ck:sourceLine t:L20 , t:L3 .
+  t:g2 a ck:Grant ; schema:funder t:funder ;
+       ck:programme ckr:norwegian-innovation-clusters ;
+       schema:fundedItem t:c2 ; ck:totalAmount 500000.0 ;
+       ck:sourceDocument t:doc ; ck:assertionMode ck:inferred ; ck:sourceLine t:L100 .
+  t:g3 a ck:Grant ; schema:funder t:funder ;
+       ck:programme ckr:norwegian-innovation-clusters ;
+       schema:fundedItem t:c ; ck:totalAmount 700000.0 ;
+       ck:sourceDocument t:doc ; ck:assertionMode ck:stated ; ck:sourceLine t:L7 .
+  t:L3 ck:lineNumber 3 . t:L20 ck:lineNumber 20 .
+  t:L100 ck:lineNumber 100 . t:L7 ck:lineNumber 7 .
+  t:tot a ck:FundingTotal ; ck:totalAmount 1200000.0 ; ck:coversGrant t:g1 , t:g3 ;
+       ck:sourceDocument t:doc ; ck:sourceLine t:L20 , t:L7 , t:L100 .
+}
+"""
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the project's data and queries, safe to change."""
+    for folder in ("ontology", "shapes", "graph", "queries"):
+        shutil.copytree(ROOT / folder, target / folder)
+    return target
+
+
+def test_api_gives_identical_answers_on_sparse_data(api_cache: Path, tmp_path: Path) -> None:
+    home = copy_project(tmp_path / "project")
+    (home / "graph" / "zz-sparse.trig").write_text(SPARSE, encoding="utf-8")
+    oxigraph, memory = answers(home, "oxigraph"), answers(home, "memory")
+    for name in QUERY_NAMES:
+        assert oxigraph[name] == memory[name], name
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        _, variables, found = memory[name]
+        return [
+            {v: (None if t is None else t[1]) for v, t in zip(variables, row, strict=True)}
+            for row in found
+        ]
+
+    funders = [r for r in rows("programme-owners") if r["relation"] == "funder"]
+    got = [(r["ownerLabel"], r["assertionMode"], r["grantsFunded"], r["lines"]) for r in funders]
+    assert got == [
+        ("Alpha Funder", "inferred", "Another cluster", "100"),
+        ("Alpha Funder", "stated", "test cluster; test cluster (Arena)", "3, 7, 20"),
+        ("SIVA", "stated", "test cluster (Arena)", "3, 20"),
+    ]
+    owner = [r for r in rows("programme-owners") if r["owner"] == "urn:test:o"]
+    assert [(r["grantCount"], r["grantsFunded"]) for r in owner] == [("0", None)]
+    grants = {r["grant"]: r for r in rows("funding-per-cluster")}
+    assert grants["urn:test:g1"]["funders"] == "Alpha Funder, SIVA"
+    assert grants["urn:test:f4"]["funders"] is None and grants["urn:test:f4"]["lines"] is None
+    stated = [r for r in rows("funding-totals") if r["basis"] == "stated"]
+    assert [r["lines"] for r in stated if r["source"] == "900_test.txt"] == ["7, 20, 100"]
+    # labels sort as text whether they carry a language tag or not
+    clusters = [r["clusterLabel"] for r in rows("funding-per-cluster")]
+    assert clusters == sorted(clusters)
+
+
+# --- the Oxigraph store is kept on disk, reused, and rebuilt when a file changes -------------
+
+
+def store_dirs(cache: Path) -> list[Path]:
+    """The store directories in a cache: one directory per project, one store in each."""
+    return sorted(
+        p for project in cache.iterdir() for p in project.iterdir() if not p.name.startswith(".")
+    )
+
+
+def fingerprint_of(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def test_the_store_is_persisted_reused_and_rebuilt(tmp_path: Path) -> None:
+    home = copy_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    probe = tmp_path / "probe.rq"
+    probe.write_text(
+        "SELECT ?o WHERE { <urn:test:probe> <urn:test:says> ?o } ORDER BY ?o\n", encoding="utf-8"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return clusterkg(home, "oxigraph", *args, cache=cache)
+
+    def said(store: str = "oxigraph") -> list[str]:
+        done = clusterkg(home, store, "query", str(probe), "-f", "json", cache=cache)
+        assert done.returncode in (0, 1), done.stderr
+        return [b["o"]["value"] for b in json.loads(done.stdout)["results"]["bindings"]]
+
+    first = run("query", "hosts", "-f", "csv")
+    assert first.returncode == 0, first.stderr
+    (built,) = store_dirs(cache)
+    assert (built / "READY").is_file()
+    before = (fingerprint_of(built), fingerprint_of(built / "READY"), sorted(os.listdir(built)))
+
+    second = run("query", "hosts", "-f", "csv")
+    assert second.returncode == 0 and second.stdout == first.stdout
+    assert store_dirs(cache) == [built]  # not rebuilt: same directory, untouched
+    after = (fingerprint_of(built), fingerprint_of(built / "READY"), sorted(os.listdir(built)))
+    assert after == before
+
+    assert said() == []  # not there yet
+    source = home / "graph" / "000_e55087a455a2a3a4.trig"
+    text = source.read_text(encoding="utf-8")
+    end = text.rstrip().rindex("}")  # the file's one named graph closes at its last brace
+    source.write_text(
+        text[:end] + '    <urn:test:probe> <urn:test:says> "changed" .\n' + text[end:],
+        encoding="utf-8",
+    )
+    assert said() == ["changed"]
+    (rebuilt,) = store_dirs(cache)  # a new store, and the old one is gone
+    assert rebuilt != built and not built.exists()
+
+    # Touching a file without changing it also makes a new store (size and mtime are checked).
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    assert said() == ["changed"]
+    (touched,) = store_dirs(cache)
+    assert touched != rebuilt
+
+    # The memory store reads the files on every run and sees the same.
+    assert said("memory") == ["changed"]
+
+
+def test_each_project_has_its_own_store(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    one = copy_project(tmp_path / "one")
+    two = copy_project(tmp_path / "two")
+    for home in (one, two):
+        run = clusterkg(home, "oxigraph", "query", "class-counts", "-f", "csv", cache=cache)
+        assert run.returncode == 0, run.stderr
+    stores = store_dirs(cache)
+    assert len(stores) == 2 and stores[0].parent != stores[1].parent
