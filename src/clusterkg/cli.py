@@ -64,9 +64,10 @@ pass_state = click.make_pass_decorator(State)
     "--store",
     type=click.Choice(["oxigraph", "memory"]),
     default=None,
-    help="Embedded store: oxigraph (default; parsed once and kept on disk under "
-    "$CLUSTERKG_CACHE_DIR or ~/.cache/clusterkg, SPARQL by Oxigraph) or memory (rdflib's "
-    "in-memory store and SPARQL engine, parsed on every run). Also $CLUSTERKG_STORE.",
+    help="Embedded store: oxigraph (default; the files are parsed once into a snapshot "
+    "under $CLUSTERKG_CACHE_DIR or ~/.cache/clusterkg, loaded into Oxigraph in memory, "
+    "SPARQL by Oxigraph) or memory (rdflib's in-memory store and SPARQL engine, parsed on "
+    "every run). Also $CLUSTERKG_STORE.",
 )
 @click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
 @click.pass_context
@@ -145,12 +146,35 @@ def _build_counts(report: Any) -> str:
     "--inference", type=click.Choice(["none", "rdfs"]), default="none", show_default=True,
     help="Entailment to apply before validating.",
 )
+@click.option(
+    "--engine", type=click.Choice(["shacl", "pyshacl"]), default="shacl", show_default=True,
+    envvar="CLUSTERKG_SHACL_ENGINE", show_envvar=True,
+    help="SHACL engine for the whole dataset: shacl (fast, Rust) or pyshacl (the slow "
+    "reference). New facts in FILE... are always checked with pySHACL on their neighbourhood.",
+)
+@click.option(
+    "--input-format", type=click.Choice(["turtle", "trig", "json-ld", "nt", "nquads"]),
+    help="RDF syntax of FILE... (default: by extension .ttl .trig .jsonld .nt .nq).",
+)
+@click.option(
+    "--source", "-s", metavar="NAME|IRI",
+    help="With FILE...: check the facts as `clusterkg add --source` would (facts naming no "
+    "source document get this one).",
+)
+@click.argument("files", nargs=-1, metavar="[FILE]...",
+                type=click.Path(path_type=Path, dir_okay=False))
 @endpoint_options()
 @pass_state
-def validate(state: State, fmt: str, lang: str, inference: str) -> int:
-    """Validate the whole dataset against the SHACL shapes in shapes/.
+def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
+             input_format: str | None, source: str | None, files: tuple[Path, ...]) -> int:
+    """Validate the whole dataset, or new facts in FILE... with it, against shapes/.
 
-    Exit 0 if the data conforms (warnings and infos allowed), 1 if it does not.
+    With FILE... (Turtle, TriG, JSON-LD, N-Triples, N-Quads), only the new facts are checked,
+    together with the graph: the results they cause or carry, each with the file and line it
+    comes from. Nothing is written (see `clusterkg add`).
+
+    Exit 0 if the data conforms (warnings and infos allowed), 1 if it does not, 2 for bad
+    input (e.g. a file that does not parse).
 
     \b
     Examples:
@@ -159,6 +183,8 @@ def validate(state: State, fmt: str, lang: str, inference: str) -> int:
       clusterkg validate --format json > report.json
       clusterkg validate --format turtle --inference rdfs
       clusterkg validate --endpoint http://127.0.0.1:8890/sparql   (the graphs on a server)
+      clusterkg validate new-facts.ttl --lang nb
+      clusterkg validate --engine pyshacl          (the slow reference engine)
     """
     from clusterkg import validate as shacl
 
@@ -169,7 +195,12 @@ def validate(state: State, fmt: str, lang: str, inference: str) -> int:
         dataset = fetch_dataset(remote)
     else:
         dataset = state.dataset()
-    report = shacl.validate(dataset, inference=inference, lang=lang)
+    if files:
+        from clusterkg.facts_cli import validate_files
+
+        return validate_files(files, dataset=dataset, input_format=input_format, source=source,
+                              fmt=fmt, lang=lang, inference=inference)
+    report = shacl.validate(dataset, inference=inference, lang=lang, engine=engine)
     render = {"text": shacl.to_text, "json": shacl.to_json, "turtle": shacl.to_turtle}[fmt]
     _echo(render(report))
     return EXIT_OK if report.conforms else EXIT_FAILURE
@@ -472,3 +503,15 @@ from clusterkg.server_cli import push, serve  # noqa: E402
 
 app.add_command(push)
 app.add_command(serve)
+
+from clusterkg.facts_cli import add, import_, remove, sources, template  # noqa: E402
+
+app.add_command(add)
+app.add_command(import_)
+app.add_command(sources)
+app.add_command(remove)
+app.add_command(template)
+
+from clusterkg.generate_cli import generate  # noqa: E402
+
+app.add_command(generate)
