@@ -139,12 +139,15 @@ def test_type_filter_hides_nodes(page: Loaded, exported: tuple[Path, dict[str, A
     assert people
     box = page.page.locator('#type-filter input[data-type="ck:Person"]')
     box.uncheck()
+    page.page.wait_for_function(f"cy.nodes(':visible').length === {total - len(people)}")
     assert page.js("cy.nodes(':visible').length") == total - len(people)
     assert page.js("cy.nodes('[type = \"ck:Person\"]').every(n => !n.visible())")
     box.check()
-    assert page.js("cy.nodes(':visible').length") == total
+    assert box.is_checked()
+    # The page re-filters on the change event; wait for it rather than racing it.
+    page.page.wait_for_function(f"cy.nodes(':visible').length === {total}", timeout=5000)
     page.page.click("#types-none")
-    assert page.js("cy.nodes(':visible').length") == 0
+    page.page.wait_for_function("cy.nodes(':visible').length === 0", timeout=5000)
 
 
 def test_clicking_a_node_shows_its_facts_and_sources(page: Loaded, tmp_path: Path) -> None:
