@@ -138,17 +138,21 @@ def test_validate_blames_only_the_change_not_old_problems(
     assert "ckr:nameless" not in delta.stdout and "abbreviation" not in delta.stdout
 
 
-def test_level_overlap_is_reported_on_both_assignments(run: Runner, project: Path) -> None:
+def test_level_overlap_is_reported_on_the_cluster(run: Runner, project: Path) -> None:
     first = ck(run, project, "add", str(FACTS / "arena.ttl"), "--source", "Programrapport")
     assert first.returncode == 0, first.stdout + first.stderr
     result = ck(run, project, "validate", str(FACTS / "overlap.ttl"), "-s", "Test", "-f", "json")
     assert result.returncode == 1
-    focus = {r["focusNode"] for r in json.loads(result.stdout)["results"]}
-    # the new assignment, and the old one whose check now fails because of it
-    assert focus == {NEW + "nscc-gce-dated", NEW + "nscc-arena-dated"}, focus
+    found = json.loads(result.stdout)["results"]
+    # one result for the pair, on the cluster that would be at two levels at once
+    assert [r["focusNode"] for r in found] == ["https://w3id.org/clusterkg/id/nscc"], found
+    message = found[0]["message"]
+    assert "two levels at the same time" in message
+    assert "nscc-gce-dated" in message and "nscc-arena-dated" in message, message
     text = ck(run, project, "validate", str(FACTS / "overlap.ttl"), "-s", "Test").stdout
-    assert "two levels at the same time" in text
-    assert f"{FACTS / 'overlap.ttl'}, line 8" in text  # the old one: blamed on the new triple
+    # the cluster is old: the result is blamed on the new triple that points at it
+    assert f"{FACTS / 'overlap.ttl'}, line 9" in text, text
+    assert "(ckl:arena)" in text and "(ckl:gce)" in text, text  # IRIs in messages shortened
 
 
 # --- bad input -----------------------------------------------------------------------------

@@ -458,18 +458,28 @@ def _(p: Planter) -> URIRef:
     return p.add(node, TIME.intervalMeets, next(iter(sorted(p.g.subjects(RDF.type, CK.Cluster)))))
 
 
-@kind("overlapping-levels", "LevelAssignment-noOverlap",
-      "two level assignments of one cluster whose periods overlap")
-def _(p: Planter) -> list[URIRef]:
+@kind("overlapping-levels", "Cluster-noOverlappingLevels",
+      "two level assignments of one cluster whose periods overlap (reported on the cluster)")
+def _(p: Planter) -> URIRef:
     cluster = p.pick(CK.Cluster)
-    found = []
     for name, level, start, end in (("overlap-a", CKL.arena, "1990-01-01", "1991-12-31"),
                                     ("overlap-b", CKL.gce, "1991-06-01", "1993-12-31")):
         period = p.new(f"{name}-period", CK.Period, startDate=Literal(start, datatype=XSD.date),
                        endDate=Literal(end, datatype=XSD.date))
-        found.append(p.fact(CK.LevelAssignment, name, cluster=cluster, level=level,
-                            period=period))
-    return found
+        p.fact(CK.LevelAssignment, name, cluster=cluster, level=level, period=period)
+    return cluster
+
+
+@kind("overlapping-years", "Cluster-noOverlappingLevels",
+      "level assignments given in years that overlap by more than the year of a move")
+def _(p: Planter) -> URIRef:
+    cluster = p.pick(CK.Cluster)
+    for name, level, start, end in (("years-a", CKL["arena-pro"], "1980", "1984"),
+                                    ("years-b", CKL.gce, "1983", "1988")):
+        period = p.new(f"{name}-period", CK.Period, startDate=Literal(start, datatype=XSD.gYear),
+                       endDate=Literal(end, datatype=XSD.gYear))
+        p.fact(CK.LevelAssignment, name, cluster=cluster, level=level, period=period)
+    return cluster
 
 
 @kind("unknown-level", "LevelFact-level", "a level that is in no scheme")
@@ -1071,6 +1081,52 @@ def test_known_differences_are_documented() -> None:
     section = text.split("## Engine agreement", 1)[1]
     for case in [*KNOWN_PYSHACL, *KNOWN_FAST]:
         assert f"`{case}`" in section, f"docs/benchmarks.md does not explain {case}"
+
+
+# --- the fast engine's two halves (clusterkg.shapesplit) ----------------------------------------
+
+
+def _shacl_keys(data: str, tmp: Path, *, split: bool) -> tuple[bool, set[Key], Graph]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / "data.nt"
+    path.write_text(ontology_nt() + data, encoding="utf-8")
+    conforms, report = shacl_engine._run_shacl(path, SHAPES, "none", split=split)
+    return conforms, keys(report), report
+
+
+def test_the_shapes_split_into_core_and_sparql_halves_without_loss() -> None:
+    from clusterkg.shapesplit import split as split_shapes
+
+    shapes = shapes_graph()
+    halves = split_shapes(shapes)
+    assert halves is not None
+    core, sparql = halves
+    assert set(shapes) <= set(core) | set(sparql)
+    moved = set(sparql.triples((None, SH.sparql, None)))
+    assert moved and not moved & set(core)  # every top-level SPARQL constraint runs once
+    assert not set(sparql.triples((None, SH.property, None)))
+    assert all((s, None, None) in core for s, _, _ in moved)  # the shapes keep their targets
+
+
+@pytest.mark.parametrize("data", ["fixtures", "planted"])
+def test_split_validation_finds_what_one_run_finds(data: str, engine_tmp: Path) -> None:
+    text = merged_fixtures() if data == "fixtures" else planted(engine_tmp)[0]
+    whole = _shacl_keys(text, engine_tmp / f"split-{data}-whole", split=False)
+    halves = _shacl_keys(text, engine_tmp / f"split-{data}-halves", split=True)
+    assert whole[0] is halves[0] is False
+    assert halves[1] == whole[1] and len(whole[1]) > 100
+    # one report, with the results of both halves and their messages in both languages
+    report = halves[2]
+    assert len(set(report.subjects(RDF.type, SH.ValidationReport))) == 1
+    assert len(set(report.objects(None, SH.result))) == len(set(whole[2].objects(None, SH.result)))
+    assert {m.language for m in report.objects(None, SH.resultMessage)} >= {"en", "nb"}
+
+
+def test_split_validation_of_conforming_data_conforms(engine_tmp: Path) -> None:
+    valid = "".join(fixture_nt(p) for p in fixture_files() if "-valid" in p.stem)
+    conforms, found, report = _shacl_keys(valid, engine_tmp / "split-valid", split=True)
+    assert conforms and not found
+    assert (None, SH.conforms, Literal(True)) in report
 
 
 # --- the interface and the command -------------------------------------------------------------

@@ -198,12 +198,18 @@ def targeted(shape) -> bool:
 
 def related_shapes(shape: URIRef) -> set:
     """What an invalid fixture for `shape` may report: the shape, its property shapes and
-    SPARQL constraints, and, for a shape that is only used through sh:node, the property shapes
-    that refer to it."""
+    SPARQL constraints, for a shape that is only used through sh:node, the property shapes
+    that refer to it, and the shapes that target every subject of one of its paths."""
     g = shapes_graph()
     related = {shape} | set(g.objects(shape, SH.property)) | set(g.objects(shape, SH.sparql))
     if not targeted(shape):
         related |= set(g.subjects(SH.node, shape))
+    # Shapes that target the subjects of a property (ckshape:LineCitationShape) check every
+    # node the shape describes with that property, whatever its class.
+    paths = {g.value(p, SH.path) for p in g.objects(shape, SH.property)}
+    for other in g.subjects(SH.targetSubjectsOf, None):
+        if set(g.objects(other, SH.targetSubjectsOf)) & paths:
+            related |= {other} | set(g.objects(other, SH.sparql))
     return related
 
 

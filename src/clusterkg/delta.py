@@ -4,7 +4,8 @@ Why not run pySHACL over the union plus the delta? Because that costs what the w
 costs (minutes at a million triples) and reports every old problem again. Instead:
 
 1. Focus nodes: the subjects and (non-schema) objects of the new triples, plus the nodes
-   whose shapes read those: level assignments of the same cluster (the no-overlap rule),
+   whose shapes read those: the cluster of a level assignment and its other level
+   assignments (the no-overlap rule is the cluster's and reads all of them),
    facts that use a touched period, and, when a graph is taken away, the nodes that point
    at its subjects. Classes and vocabulary terms (subjects of the ontology graph) are schema,
    never focus nodes.
@@ -562,6 +563,7 @@ def focus_nodes(after: View, before: View, delta: Graph, removed: Graph,
     level = CK.LevelAssignment
     for node in [n for n in touched if level in after.types(n) | before.types(n)]:
         for cluster in after.objects(node, CK.cluster) | before.objects(node, CK.cluster):
+            touched.add(cluster)  # the no-overlap rule is checked on the cluster
             for other, _, _ in after.into(cluster, CK.cluster):
                 if level in after.types(other):
                     touched.add(other)

@@ -21,6 +21,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -80,8 +81,14 @@ def run(engine: str, data: Source, shapes: Source, *, inference: str = "none"
 # --- the engines -----------------------------------------------------------------------------
 
 
-def _run_shacl(data: Path, shapes: Path, inference: str) -> tuple[bool, Graph]:
-    """The Rust engine reads both files itself; its report comes back as N-Triples text."""
+def _run_shacl(data: Path, shapes: Path, inference: str, *, split: bool | None = None
+               ) -> tuple[bool, Graph]:
+    """The Rust engine reads the data file itself; its report comes back as N-Triples text.
+
+    With two or more CPUs (or ``split=True``) the shapes are split into their SHACL Core and
+    their SHACL-SPARQL halves (clusterkg.shapesplit), validated in two threads at once and
+    the reports merged: at a million triples each half takes about as long as the other.
+    """
     try:
         import shacl
     except ImportError as exc:
@@ -89,13 +96,30 @@ def _run_shacl(data: Path, shapes: Path, inference: str) -> tuple[bool, Graph]:
             "the SHACL engine 'shacl' is not installed (pip install shacl), "
             "or use --engine pyshacl"
         ) from exc
-    try:
-        compiled = shacl.Shapes.from_file(str(shapes))
+    from clusterkg.shapesplit import merge_reports
+    from clusterkg.shapesplit import split as split_shapes
+
+    halves = None
+    if split if split is not None else (os.cpu_count() or 1) > 1:
+        halves = split_shapes(_as_graph(shapes))
+
+    def one(compiled: Any) -> tuple[bool, str]:
         report = compiled.validate_file(str(data), inference=inference, allow_warnings=True)
-        text = report.serialize("ntriples")
+        return bool(report.conforms), report.serialize("ntriples")
+
+    try:
+        if halves is None:
+            conforms, text = one(shacl.Shapes.from_file(str(shapes)))
+            return conforms, _report_graph(text, "nt")
+        compiled = [shacl.Shapes.from_text(h.serialize(format="nt", encoding="utf-8").decode(),
+                                           format="ntriples") for h in halves]
+        with ThreadPoolExecutor(max_workers=len(compiled)) as pool:
+            done = list(pool.map(one, compiled))
     except (ValueError, OSError, RuntimeError) as exc:
         raise ClusterKGError(f"SHACL validation failed: {exc}") from exc
-    return bool(report.conforms), _report_graph(text, "nt")
+    report = merge_reports(_report_graph(text, "nt") for _, text in done)
+    bind_prefixes(report)
+    return all(c for c, _ in done), report
 
 
 def _run_pyshacl(data: Source, shapes: Source, inference: str) -> tuple[bool, Graph]:

@@ -389,7 +389,7 @@ def to_text(report: Report) -> str:
         for label, value in (
             ("path", f.result_path_compact),
             ("value", f.value_compact),
-            ("message", f.message),
+            ("message", compact_iris(f.message)),
             ("shape", f.source_shape_compact),
             ("constraint", f.source_constraint_component_compact),
             ("source", f.origin),
@@ -399,6 +399,14 @@ def to_text(report: Report) -> str:
         blocks.append("\n".join(lines))
     blocks.append(summary(report))
     return "\n\n".join(blocks) + "\n"
+
+
+_IRI_IN_TEXT = re.compile(r"<?(https?://[^\s<>\"(),]*[^\s<>\"(),.;:])>?")
+
+
+def compact_iris(text: str) -> str:
+    """IRIs that SHACL-SPARQL messages fill in (``{?value}``), shortened for people."""
+    return _IRI_IN_TEXT.sub(lambda m: compact(m.group(1)), text)
 
 
 def _camel(snake: str) -> str:
