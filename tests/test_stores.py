@@ -440,3 +440,122 @@ def test_each_project_has_its_own_store(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
     stores = store_dirs(cache)
     assert len(stores) == 2 and stores[0].parent != stores[1].parent
+
+
+# --- run_query reads Oxigraph's answer directly, with the terms oxrdflib + canonical() gave ----
+
+TERMS = """
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix t: <urn:test:> .
+<urn:test:g1> {
+  t:s t:int "007"^^xsd:integer , "-0"^^xsd:int , "300"^^xsd:byte , "abc"^^xsd:integer ,
+          " 12 "^^xsd:integer ;
+      t:dec 6000000.0 , "0.000"^^xsd:decimal , "-1.50"^^xsd:decimal , "x"^^xsd:decimal ;
+      t:dbl 1.0E0 , "NaN"^^xsd:double , "0.1"^^xsd:float ;
+      t:str "plain" , "typed"^^xsd:string , "tab\\there" , "nb"@nb , "Mixed"@EN-gb ;
+      t:other true , "1"^^xsd:boolean , "2024-01-05"^^xsd:date , "P1Y"^^xsd:duration ,
+              "odd"^^<urn:test:custom> , <http://example.org/é> ;
+      t:node [ t:int 7 ] , [ t:str "plain" ] .
+}
+<urn:test:g2> { t:s t:str "plain" . t:s2 t:int 7 . }
+"""
+
+
+@pytest.fixture()
+def tiny_oxigraph() -> Any:
+    """Loaded by Oxigraph's own parser, as clusterkg.oxstore loads a project."""
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+    from rdflib import Dataset
+
+    from clusterkg.namespaces import bind_prefixes
+
+    store = ox.Store()
+    store.load(TERMS, format=ox.RdfFormat.TRIG)
+    dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def through_oxrdflib(dataset: Any, text: str) -> list[tuple[Any, ...]]:
+    """The rows as run_query made them before: oxrdflib's terms, then canonical()."""
+    from clusterkg.store import canonical
+
+    return [tuple(canonical(t) for t in row) for row in dataset.query(text)]
+
+
+def exact(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows down to each term's class, lexical form, language and datatype."""
+    return [tuple(None if t is None else (type(t), repr(t)) for t in row) for row in rows]
+
+
+def test_oxigraph_rows_keep_the_terms_oxrdflib_and_canonical_gave(
+    tiny_oxigraph: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oxrdflib import OxigraphStore
+
+    cells = (
+        "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o OPTIONAL { ?o <urn:test:none> ?unbound } }"
+        " ORDER BY ?s ?p ?o"
+    )
+    made = (  # computed terms, and a term bound to rdf:type-style prefixed names
+        "SELECT ?a ?b ?c ?d ?e WHERE { BIND(1 + 2 AS ?a) BIND(1.5 * 2 AS ?b) BIND(10 / 4 AS ?c)"
+        ' BIND(STRLANG("x", "NB") AS ?d) BIND(xsd:decimal("2.50") AS ?e) }'
+    )
+    expected = {text: through_oxrdflib(tiny_oxigraph, text) for text in (cells, made)}
+    assert len(expected[cells]) == 28 and all(row[3] is None for row in expected[cells])
+
+    def not_through_oxrdflib(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("run_query went through oxrdflib")
+
+    monkeypatch.setattr(OxigraphStore, "query", not_through_oxrdflib)
+    for text, rows in expected.items():
+        result = run_query(tiny_oxigraph, text)
+        assert result.kind == "SELECT"
+        assert exact(result.rows) == exact(rows)
+    assert run_query(tiny_oxigraph, cells).variables == ["s", "p", "o", "unbound"]
+    # blank nodes keep their Oxigraph ids, the same node in every row it is in
+    nodes = {row[2] for row in run_query(tiny_oxigraph, cells).rows if row[1].endswith("node")}
+    assert len(nodes) == 2 and all(type(n).__name__ == "BNode" for n in nodes)
+
+
+def test_oxigraph_answers_ask_bindings_and_empty_selects(
+    tiny_oxigraph: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oxrdflib import OxigraphStore
+
+    monkeypatch.setattr(OxigraphStore, "query", None)  # never called: it would fail
+    ask = "ASK { ?s <urn:test:str> ?o }"
+    assert run_query(tiny_oxigraph, ask) == Result(kind="ASK", boolean=True)
+    no = run_query(tiny_oxigraph, ask, {"o": Literal("nowhere")})
+    assert no.kind == "ASK" and no.boolean is False and no.is_empty
+    # parameters are bound as terms, a language tag and a plain string apart
+    pick = "SELECT ?s WHERE { ?s <urn:test:str> ?o } ORDER BY ?s"
+    assert run_query(tiny_oxigraph, pick, {"o": Literal("Mixed", lang="en-gb")}).rows == [
+        (URIRef("urn:test:s"),)
+    ]
+    plain = [row[0] for row in run_query(tiny_oxigraph, pick, {"o": Literal("plain")}).rows]
+    assert [type(s).__name__ for s in plain] == ["BNode", "URIRef", "URIRef"]  # once per graph
+    # no variables: no rows, as rdflib's Result gave; no solutions: no rows either
+    assert run_query(tiny_oxigraph, "SELECT * WHERE { }").rows == []
+    none = run_query(tiny_oxigraph, "SELECT ?x WHERE { ?x <urn:test:none> ?y }")
+    assert none.variables == ["x"] and none.rows == [] and none.is_empty
+
+
+def test_oxigraph_construct_and_errors_are_as_before(tiny_oxigraph: Any) -> None:
+    from clusterkg.errors import ClusterKGError
+
+    construct = "CONSTRUCT { ?s <urn:test:copy> ?o } WHERE { ?s <urn:test:dec> ?o }"
+    expected = set(tiny_oxigraph.query(construct).graph)  # type: ignore[union-attr]
+    result = run_query(tiny_oxigraph, construct)
+    assert result.kind == "CONSTRUCT" and result.graph is not None
+    assert set(result.graph) == expected and len(expected) == 4
+    described = run_query(tiny_oxigraph, "DESCRIBE <urn:test:s2>")
+    assert described.kind == "CONSTRUCT" and len(described.graph or ()) == 1
+    with pytest.raises(ClusterKGError, match=r"^bad: SPARQL syntax error: "):
+        run_query(tiny_oxigraph, "SELECT ?x WHERE { ?x", name="bad")
+    with pytest.raises(ClusterKGError, match=r"^far: query failed: OSError: "):
+        run_query(
+            tiny_oxigraph, "SELECT * WHERE { SERVICE <http://127.0.0.1:1/x> { ?s ?p ?o } }",
+            name="far",
+        )

@@ -78,7 +78,12 @@ def run_query(
     *,
     name: str = "query",
 ) -> Result:
-    """Run SPARQL over the union of all graphs; values are bound as terms, never spliced."""
+    """Run SPARQL over the union of all graphs; values are bound as terms, never spliced.
+
+    On Oxigraph the answer is read from the pyoxigraph Store directly (clusterkg.oxquery),
+    not through oxrdflib, with the same terms in the rows; rdflib's store goes through
+    ``Dataset.query``.
+    """
     init = {Variable(k): v for k, v in (bindings or {}).items()}
     prepared: object = text
     if is_oxigraph(dataset):
@@ -88,6 +93,9 @@ def run_query(
             prepared, init = inline_values(text, bindings or {}), {}
         except ValueError as exc:
             raise ClusterKGError(f"{name}: cannot bind parameters: {exc}") from exc
+        inner = getattr(dataset.store, "_inner", None)
+        if inner is not None and dataset.default_union:
+            return _run_on_oxigraph(dataset, inner, str(prepared), name)
     else:
         from rdflib.plugins.sparql import prepareQuery
 
@@ -110,6 +118,23 @@ def run_query(
         return Result(kind=str(answer.type), graph=graph)
     except ClusterKGError:
         raise
+    except SyntaxError as exc:  # Oxigraph's parser
+        raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
+    except Exception as exc:
+        raise ClusterKGError(f"{name}: query failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_on_oxigraph(dataset: Dataset, inner: object, text: str, name: str) -> Result:
+    """The answer read straight from the pyoxigraph Store, not through oxrdflib and rdflib.
+
+    Same query, prefixes and union default graph as ``dataset.query`` sends through
+    oxrdflib, the same terms in the rows (see clusterkg.oxquery), the same error messages.
+    """
+    from clusterkg import oxquery
+
+    prefixes = {prefix: str(namespace) for prefix, namespace in dataset.namespaces()}
+    try:
+        return oxquery.query(inner, text, prefixes)  # type: ignore[arg-type]
     except SyntaxError as exc:  # Oxigraph's parser
         raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
     except Exception as exc:
