@@ -325,6 +325,25 @@ def test_every_fact_of_the_data_is_drawn_or_attached(dataset: Dataset) -> None:
     assert len(facts) > 40 and facts == on_edges | on_nodes | on_documents
 
 
+def test_projection_reads_the_triples_oxrdflib_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projection reads Oxigraph's quads itself: same terms, in the same order."""
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", CACHE)
+    dataset = load_dataset(find_home(None), "oxigraph")
+    read = netgraph._reader(dataset)
+    for graph in dataset.graphs():
+        assert list(read(graph)) == list(graph), graph.identifier
+
+
+def test_both_stores_project_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", CACHE)
+    home = find_home(None)
+    files = [
+        writers.render(netgraph.to_networkx(load_dataset(home, store)), "graphml").data
+        for store in ("oxigraph", "memory")
+    ]
+    assert files[0] == files[1]
+
+
 def test_html_embeds_data_safely() -> None:
     graph = nx.MultiDiGraph(lang="en")
     evil = "</script><script>alert(1)</script><!-- & \u2028"

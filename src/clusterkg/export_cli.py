@@ -6,7 +6,10 @@ libraries (networkx, matplotlib) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +31,23 @@ LANGS = ("en", "nb")
 
 def _note(message: str) -> None:
     click.echo(f"{PROG}: {message}", err=True)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while projecting and writing.
+
+    Both allocate millions of small objects that live to the end (terms, attribute dicts,
+    XML elements) and make next to no reference cycles: collections freed nothing but kept
+    rescanning the growing heap, a quarter of the time of a large export.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _graph(
@@ -120,8 +140,9 @@ def export(
         writers.check_writable(target)
     if fmt in writers.GRAPHVIZ_FORMATS:
         writers.graphviz_binary()  # fail before the work when Graphviz is missing
-    graph = _graph(state, lang, with_literals, focus, depth, types)
-    rendered = writers.render(graph, fmt, layout=layout)
+    with _gc_paused():
+        graph = _graph(state, lang, with_literals, focus, depth, types)
+        rendered = writers.render(graph, fmt, layout=layout)
     if target is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(rendered.data)
@@ -169,7 +190,8 @@ def analyze(state: State, fmt: str, plot: str | None, colour_by: str, lang: str)
         if target.suffix.lower() != ".png":
             raise ClusterKGError(f"--plot writes PNG: give a file name ending in .png, not {plot}")
         check_writable(target)
-    graph = _graph(state, lang, False, None, None, None)
+    with _gc_paused():
+        graph = _graph(state, lang, False, None, None, None)
     result = metrics.analyse(graph)
     if fmt == "json":
         click.echo(metrics.to_json(result), nl=False)

@@ -18,11 +18,13 @@ sources stating the same relation give two edges, each with its own sources.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,6 +148,14 @@ _NOT_LITERAL_NODES = frozenset({RDFS.label, SKOS.prefLabel, SKOS.hiddenLabel})
 _ENTITY_SKIP = frozenset({
     SKOS.inScheme, SKOS.topConceptOf, SKOS.hiddenLabel, *_PROVENANCE, *_LABELS,
 })
+#: Terms asked about for every node and fact, built once (a Namespace attribute is a new URIRef).
+_FACT, _PERIOD, _SOURCE_DOCUMENT, _SOURCE_LINE, _IN_DOCUMENT, _LINE_NUMBER, _FILE_NAME = (
+    CK.Fact, CK.Period, CK.sourceDocument, CK.sourceLine, CK.inDocument, CK.lineNumber,
+    CK.fileName,
+)
+_INSTANT, _INTERVAL, _DATE_TIME = TIME.Instant, TIME.ProperInterval, TIME.DateTimeDescription
+#: compact() of the classes, properties and datatypes named on every node and edge.
+_curie = functools.lru_cache(maxsize=1024)(compact)
 #: Attribute and edge keys the exporters rely on; fact properties must not overwrite them.
 RESERVED_KEYS = frozenset({
     "id", "key", "label", "kind", "type", "types", "typeLabel", "classes", "iri", "source",
@@ -261,6 +271,112 @@ def keep_types(graph: nx.MultiDiGraph, classes: Iterable[str]) -> nx.MultiDiGrap
 # --- building ---------------------------------------------------------------------------------
 
 
+class _Triples:
+    """Triples as ``{subject: {predicate: {object: names of the graphs stating it}}}``.
+
+    The projection asks a handful of questions per triple; asked of the Dataset, each crossed
+    into the store (oxrdflib -> Oxigraph) and converted its terms again. These are plain dict
+    look-ups instead, with the few Graph methods the builder uses. Like rdflib's Memory store,
+    objects keep the order they were first added in, so ``value`` picks the same one.
+    """
+
+    def __init__(self) -> None:
+        self.spo: dict[Node, dict[Node, dict[Node, tuple[URIRef, ...]]]] = {}
+
+    def add_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Add the triples of graph ``name`` (one loop: this runs once per triple)."""
+        spo, stated = self.spo, (name,)
+        for s, p, o in triples:
+            po = spo.get(s)
+            if po is None:
+                po = spo[s] = {}
+            objects = po.get(p)
+            if objects is None:
+                objects = po[p] = {}
+            names = objects.get(o)
+            if names is None:
+                objects[o] = stated
+            elif name not in names:
+                objects[o] = names + stated
+
+    def union(self, other: _Triples) -> _Triples:
+        """Both (``self``'s triples first), sharing the per-subject dicts of either side.
+
+        Only subjects in both are copied, so the union of the data and the (small) ontology
+        costs little; neither side may be changed afterwards.
+        """
+        merged = _Triples()
+        merged.spo = dict(self.spo)
+        for s, po in other.spo.items():
+            if s not in self.spo:
+                merged.spo[s] = po
+                continue
+            both = {p: dict(objects) for p, objects in self.spo[s].items()}
+            for p, objects in po.items():
+                known = both.setdefault(p, {})
+                for o, names in objects.items():
+                    old = known.get(o, ())
+                    known[o] = old + tuple(n for n in names if n not in old)
+            merged.spo[s] = both
+        return merged
+
+    def objects(self, subject: Node, predicate: Node) -> Iterable[Node]:
+        po = self.spo.get(subject)
+        objects = po.get(predicate) if po is not None else None
+        return objects.keys() if objects is not None else ()
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        """The first object, as ``Graph.value`` gives it."""
+        return next(iter(self.objects(subject, predicate)), None)
+
+    def predicates(self, subject: Node) -> Iterable[Node]:
+        po = self.spo.get(subject)
+        return po.keys() if po is not None else ()
+
+    def subjects(self, predicate: Node, obj: Node | None = None) -> Iterator[Node]:
+        """Subjects with ``predicate`` (to ``obj``): a scan, for the few whole-graph questions."""
+        for s, po in self.spo.items():
+            objects = po.get(predicate)
+            if objects is not None and (obj is None or obj in objects):
+                yield s
+
+    def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Node]]:
+        for s, po in self.spo.items():
+            for o in po.get(predicate, ()):
+                yield s, o
+
+    def statements(self, subject: Node) -> Iterator[tuple[URIRef, Node, Node]]:
+        """``(graph, predicate, object)`` for each triple about ``subject`` in each graph."""
+        for p, objects in self.spo.get(subject, {}).items():
+            for o, names in objects.items():
+                for name in names:
+                    yield name, p, o
+
+
+def _reader(dataset: Dataset) -> Callable[[Graph], Iterator[tuple[Node, Node, Node]]]:
+    """A function giving a graph's triples, in the order iterating the graph gives them.
+
+    On Oxigraph the quads come straight from the pyoxigraph Store under the Dataset and each
+    distinct term is converted once (oxrdflib converts, the same way, on every call).
+    """
+    from clusterkg.store import oxigraph_store
+
+    inner = oxigraph_store(dataset)
+    if inner is None:
+        return iter
+    import pyoxigraph as ox
+
+    from clusterkg.oxquery import TermCache
+
+    terms = TermCache()  # each distinct term converted once, as oxrdflib converts it
+
+    def read(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:
+        for s, p, o, _ in inner.quads_for_pattern(None, None, None, ox.NamedNode(graph.identifier)):
+            yield terms[s], terms[p], terms[o]
+
+    return read
+
+
 class _Builder:
     """One projection run: holds the dataset views and fills the MultiDiGraph."""
 
@@ -273,29 +389,38 @@ class _Builder:
             if isinstance(g.identifier, URIRef)
             and g.identifier not in NON_SOURCE_GRAPHS
             and g.identifier != DATASET_DEFAULT_GRAPH_ID
-            and len(g)
         }
-        self.data = Graph()
+        # Read in one pass: the builder's look-ups are then dict look-ups (see _Triples).
+        read = _reader(dataset)
+        self.data = _Triples()
         for name in sorted(self.sources):
-            self.data += self.sources[name]
-        self.ontology = dataset.graph(ONTOLOGY_GRAPH)
-        self.every = self.data + self.ontology
+            self.data.add_graph(name, read(self.sources[name]))
+        self.ontology = _Triples()
+        self.ontology.add_graph(ONTOLOGY_GRAPH, read(dataset.graph(ONTOLOGY_GRAPH)))
+        self.every = self.data.union(self.ontology)
         self.supers = _superclasses(self.ontology)
+        self.derived_from: dict[URIRef, Node | None] = {}
+        # Asked again for every fact and edge that mentions a node; the data does not change.
+        self.known_classes: dict[Node, frozenset[URIRef]] = {}
+        self.known_labels: dict[Node, str] = {}
         self.out = nx.MultiDiGraph(lang=lang, with_literals=with_literals)
         self.document_facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     # entity classification ---------------------------------------------------------------
 
-    def classes_of(self, node: Node) -> set[URIRef]:
+    def classes_of(self, node: Node) -> frozenset[URIRef]:
         """Asserted types plus all their superclasses."""
-        asserted = {t for t in self.every.objects(node, RDF.type) if isinstance(t, URIRef)}
-        closed = set(asserted)
-        for t in asserted:
-            closed |= self.supers.get(t, set())
-        return closed - _IGNORED_TYPES
+        known = self.known_classes.get(node)
+        if known is None:
+            asserted = {t for t in self.every.objects(node, RDF.type) if isinstance(t, URIRef)}
+            closed = set(asserted)
+            for t in asserted:
+                closed |= self.supers.get(t, set())
+            known = self.known_classes[node] = frozenset(closed - _IGNORED_TYPES)
+        return known
 
     def is_fact(self, node: Node) -> bool:
-        return CK.Fact in self.classes_of(node)
+        return _FACT in self.classes_of(node)
 
     def is_hidden(self, node: Node) -> bool:
         return bool(self.classes_of(node) & HIDDEN_CLASSES)
@@ -305,7 +430,8 @@ class _Builder:
             {s for s in self.data.subjects(RDF.type, None) if isinstance(s, URIRef)}, key=str
         )
         facts = [s for s in subjects if self.is_fact(s)]
-        entities = [s for s in subjects if s not in set(facts) and not self.is_hidden(s)]
+        fact_set = set(facts)
+        entities = [s for s in subjects if s not in fact_set and not self.is_hidden(s)]
         for entity in entities:
             self.add_node(entity, ENTITY)
         for fact in facts:
@@ -329,9 +455,9 @@ class _Builder:
             "label": self.label(node),
             "iri": key,
             "kind": kind,
-            "type": compact(str(main)),
+            "type": _curie(str(main)),
             "typeLabel": self.type_label(node, main),
-            "classes": sorted(compact(str(c)) for c in classes),
+            "classes": sorted(_curie(str(c)) for c in classes),
             "aliases": self.aliases(node),
             "sources": self.sources_of(node),
             "facts": [],
@@ -346,7 +472,7 @@ class _Builder:
     def entity_attributes(self, node: URIRef) -> dict[str, Any]:
         """Literal values and labels of non-node IRIs, keyed by property local name."""
         values: dict[str, list[Any]] = defaultdict(list)
-        for prop in sorted(set(self.every.predicates(node, None)), key=str):
+        for prop in sorted(set(self.every.predicates(node)), key=str):
             if prop in _ENTITY_SKIP or (self.with_literals and prop not in _NOT_LITERAL_NODES
                                         and self._literal_values(node, prop)):
                 continue
@@ -360,7 +486,7 @@ class _Builder:
 
     def add_literal_nodes(self, node: URIRef) -> None:
         """With ``with_literals``: one node per literal value, linked from its subject."""
-        for prop in sorted(set(self.every.predicates(node, None)), key=str):
+        for prop in sorted(set(self.every.predicates(node)), key=str):
             if prop in _NOT_LITERAL_NODES or prop in _ENTITY_SKIP:
                 continue
             for value in self._literal_values(node, prop):
@@ -376,11 +502,11 @@ class _Builder:
             key, label=self.text(value), iri="", kind=LITERAL, type="rdfs:Literal",
             typeLabel=_l("value", "verdi")[self.lang], classes=["rdfs:Literal"], aliases=[],
             sources=[], facts=[], value=_plain(value),
-            datatype=compact(str(value.datatype)) if value.datatype else "",
+            datatype=_curie(str(value.datatype)) if value.datatype else "",
         )
         self.out.add_edge(
             subject, key, key=str(prop), label=self.prop_label(prop), kind=LITERAL_LINK,
-            predicate=compact(str(prop)), sources=self.out.nodes[subject]["sources"],
+            predicate=_curie(str(prop)), sources=self.out.nodes[subject]["sources"],
         )
 
     # facts ------------------------------------------------------------------------------
@@ -437,7 +563,7 @@ class _Builder:
 
     def can_be_node(self, node: URIRef) -> bool:
         classes = self.classes_of(node)
-        return bool(classes) and not classes & HIDDEN_CLASSES and CK.Fact not in classes
+        return bool(classes) and not classes & HIDDEN_CLASSES and _FACT not in classes
 
     def is_concept(self, node: URIRef) -> bool:
         return SKOS.Concept in self.classes_of(node)
@@ -446,7 +572,7 @@ class _Builder:
         """Whether an IRI in object position is (or may become) a node of its own."""
         if str(node) in self.out:
             return True
-        return self.can_be_node(node) and (node, RDF.type, None) in self.data
+        return self.can_be_node(node) and self.data.value(node, RDF.type) is not None
 
     def add_projected(
         self, fact: URIRef, cls: URIRef, rule: Projection, sources: list[str], targets: list[str]
@@ -457,9 +583,9 @@ class _Builder:
         base = {
             "label": label,
             "kind": PROJECTED,
-            "predicate": compact(str(cls)),
+            "predicate": _curie(str(cls)),
             "fact": str(fact),
-            "factType": compact(str(cls)),
+            "factType": _curie(str(cls)),
             "factTypeLabel": self.label(cls),
             "sources": self.sources_of(fact),
             **details,
@@ -507,7 +633,7 @@ class _Builder:
         shown = {k: _join(v, self.lang) for k, v in details.items()}
         return {
             "fact": str(fact),
-            "type": compact(str(cls)),
+            "type": _curie(str(cls)),
             "typeLabel": self.label(cls),
             "summary": _summary(template, shown, self.label(cls)),
             "details": details,
@@ -519,13 +645,13 @@ class _Builder:
         key = self.add_node(fact, FACT)
         for name, value in self.details(fact, set(), as_node=True).items():
             self.out.nodes[key].setdefault(name, value)
-        for prop in sorted(set(self.data.predicates(fact, None)), key=str):
+        for prop in sorted(set(self.data.predicates(fact)), key=str):
             if prop in _PROVENANCE:
                 continue
             for target in self.ends(fact, prop):
                 self.out.add_edge(
                     key, target, key=str(prop), label=self.prop_label(prop), kind=FACT_LINK,
-                    predicate=compact(str(prop)), fact=str(fact), sources=self.sources_of(fact),
+                    predicate=_curie(str(prop)), fact=str(fact), sources=self.sources_of(fact),
                 )
 
     def details(
@@ -537,7 +663,7 @@ class _Builder:
         with ``with_literals`` the literal values are nodes already, so both are left out.
         """
         out: dict[str, Any] = {}
-        for prop in sorted(set(self.data.predicates(fact, None)), key=str):
+        for prop in sorted(set(self.data.predicates(fact)), key=str):
             if prop in _PROVENANCE or prop in skip:
                 continue
             values = []
@@ -558,18 +684,16 @@ class _Builder:
 
     def add_direct_edges(self, entity: URIRef) -> None:
         """Triples ``entity -p-> other node``, one edge per source graph that states them."""
-        for name in sorted(self.sources):
-            graph = self.sources[name]
-            for prop, value in sorted(graph.predicate_objects(entity), key=lambda t: (t[0], t[1])):
-                if prop in _PROVENANCE or not isinstance(value, URIRef):
-                    continue
-                if prop in _ENTITY_SKIP or str(value) not in self.out:
-                    continue
-                self.out.add_edge(
-                    str(entity), str(value), key=f"{prop} {name}",
-                    label=self.prop_label(prop), kind=DIRECT, predicate=compact(str(prop)),
-                    sources=self.sources_of(entity, only=name),
-                )
+        stated = sorted(  # by graph, then predicate and object, as IRIs
+            (name, prop, value) for name, prop, value in self.data.statements(entity)
+            if prop not in _ENTITY_SKIP and isinstance(value, URIRef) and str(value) in self.out
+        )
+        for name, prop, value in stated:
+            self.out.add_edge(
+                str(entity), str(value), key=f"{prop} {name}",
+                label=self.prop_label(prop), kind=DIRECT, predicate=_curie(str(prop)),
+                sources=self.sources_of(entity, only=name),
+            )
 
     # provenance ---------------------------------------------------------------------------
 
@@ -587,17 +711,19 @@ class _Builder:
 
     def sources_of(self, node: URIRef, *, only: URIRef | None = None) -> list[dict[str, Any]]:
         """Where a node is stated: per document its title, file name and line numbers."""
-        documents = set(self.data.objects(node, CK.sourceDocument))
+        documents = set(self.data.objects(node, _SOURCE_DOCUMENT))
         lines: dict[Node, set[int]] = defaultdict(set)
-        for line in self.data.objects(node, CK.sourceLine):
-            document = self.data.value(line, CK.inDocument)
-            number = self.data.value(line, CK.lineNumber)
+        for line in self.data.objects(node, _SOURCE_LINE):
+            document = self.data.value(line, _IN_DOCUMENT)
+            number = self.data.value(line, _LINE_NUMBER)
             if document is not None:
                 documents.add(document)
                 if isinstance(number, Literal):
                     lines[document].add(int(number.toPython()))
         if only is not None:
-            wanted = self.sources[only].value(only, PROV.wasDerivedFrom)
+            if only not in self.derived_from:
+                self.derived_from[only] = self.sources[only].value(only, PROV.wasDerivedFrom)
+            wanted = self.derived_from[only]
             documents = {d for d in documents if d == wanted} or (
                 {wanted} if wanted is not None else set()
             )
@@ -605,7 +731,7 @@ class _Builder:
             {
                 "document": str(doc),
                 "title": self.label(doc),
-                "file": str(self.data.value(doc, CK.fileName) or ""),
+                "file": str(self.data.value(doc, _FILE_NAME) or ""),
                 "lines": sorted(lines.get(doc, set())),
             }
             for doc in sorted(documents, key=str)
@@ -625,6 +751,12 @@ class _Builder:
 
     def label(self, node: Node) -> str:
         """The best label in the chosen language, else an untagged one, else the local name."""
+        known = self.known_labels.get(node)
+        if known is None:
+            known = self.known_labels[node] = self._label(node)
+        return known
+
+    def _label(self, node: Node) -> str:
         for prop in _LABELS:
             candidates = [o for o in self.every.objects(node, prop) if isinstance(o, Literal)]
             if candidates:
@@ -655,12 +787,12 @@ class _Builder:
         if isinstance(value, Literal):
             return self.text(value)
         classes = self.classes_of(value)
-        if CK.Period in classes or TIME.ProperInterval in classes:
+        if _PERIOD in classes or _INTERVAL in classes:
             return self.describe_period(value)
-        if TIME.Instant in classes:
+        if _INSTANT in classes:
             when = self.every.value(value, TIME.inDateTime)
             return self.describe_datetime(when) if when is not None else _local_name(str(value))
-        if TIME.DateTimeDescription in classes:
+        if _DATE_TIME in classes:
             return self.describe_datetime(value)
         return self.label(value)
 
@@ -712,7 +844,7 @@ class _Builder:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _superclasses(ontology: Graph) -> dict[URIRef, set[URIRef]]:
+def _superclasses(ontology: _Triples) -> dict[URIRef, set[URIRef]]:
     """class -> all its (transitive) superclasses, from rdfs:subClassOf."""
     direct: dict[URIRef, set[URIRef]] = defaultdict(set)
     for sub, sup in ontology.subject_objects(RDFS.subClassOf):
@@ -739,7 +871,7 @@ def _most_specific(types: set[URIRef], supers: dict[URIRef, set[URIRef]]) -> URI
 
 
 def _pick(
-    table: Mapping[URIRef, Any], classes: set[URIRef], supers: dict[URIRef, set[URIRef]]
+    table: Mapping[URIRef, Any], classes: AbstractSet[URIRef], supers: dict[URIRef, set[URIRef]]
 ) -> tuple[URIRef, Any] | None:
     """The most specific class of ``classes`` that has an entry in ``table``."""
     mapped = {c for c in classes if c in table}

@@ -68,6 +68,14 @@ def to_rdflib(term: Any) -> Any:
     raise ValueError(f"unexpected Oxigraph term: {term!r}")
 
 
+class TermCache(dict[Any, Any]):
+    """pyoxigraph term -> the rdflib term ``to_rdflib`` makes of it, each converted once."""
+
+    def __missing__(self, term: Any) -> Any:
+        node = self[term] = to_rdflib(term)
+        return node
+
+
 class _CanonicalTerms(dict[Any, Any]):
     """pyoxigraph term -> canonical rdflib term, each distinct term converted once.
 

@@ -30,6 +30,7 @@ from rdflib.namespace import SH
 
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes
+from clusterkg.store import oxigraph_store
 
 if TYPE_CHECKING:
     from clusterkg.validate import Report
@@ -252,7 +253,7 @@ def data_graph_names(dataset: Dataset) -> list[URIRef]:
     On Oxigraph the names come from the store itself: rdflib's ``len()`` of a graph on
     oxrdflib walks every triple, which cost seconds at 100k triples.
     """
-    inner = _oxigraph_store(dataset)
+    inner = oxigraph_store(dataset)
     if inner is not None:
         names = sorted(URIRef(g.value) for g in inner.named_graphs() if hasattr(g, "value"))
     else:
@@ -273,7 +274,7 @@ def dump_shapes(dataset: Dataset, out: IO[bytes]) -> None:
 
 
 def _dump(dataset: Dataset, names: Iterable[URIRef], out: IO[bytes]) -> None:
-    inner = _oxigraph_store(dataset)
+    inner = oxigraph_store(dataset)
     if inner is not None:
         import pyoxigraph as ox
 
@@ -284,13 +285,6 @@ def _dump(dataset: Dataset, names: Iterable[URIRef], out: IO[bytes]) -> None:
         graph = dataset.graph(name)
         if len(graph):
             out.write(graph.serialize(format="nt", encoding="utf-8"))
-
-
-def _oxigraph_store(dataset: Dataset) -> Any:
-    """The pyoxigraph Store under an oxrdflib-backed Dataset, else None."""
-    from clusterkg.store import is_oxigraph
-
-    return getattr(dataset.store, "_inner", None) if is_oxigraph(dataset) else None
 
 
 # --- the whole dataset -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.term import Node
@@ -93,7 +94,7 @@ def run_query(
             prepared, init = inline_values(text, bindings or {}), {}
         except ValueError as exc:
             raise ClusterKGError(f"{name}: cannot bind parameters: {exc}") from exc
-        inner = getattr(dataset.store, "_inner", None)
+        inner = oxigraph_store(dataset)
         if inner is not None and dataset.default_union:
             return _run_on_oxigraph(dataset, inner, str(prepared), name)
     else:
@@ -139,6 +140,11 @@ def _run_on_oxigraph(dataset: Dataset, inner: object, text: str, name: str) -> R
         raise ClusterKGError(f"{name}: SPARQL syntax error: {exc}") from exc
     except Exception as exc:
         raise ClusterKGError(f"{name}: query failed: {type(exc).__name__}: {exc}") from exc
+
+
+def oxigraph_store(dataset: Graph) -> Any:
+    """The pyoxigraph Store under an oxrdflib-backed Dataset (for bulk reads), else None."""
+    return getattr(dataset.store, "_inner", None) if is_oxigraph(dataset) else None
 
 
 def is_oxigraph(dataset: Graph) -> bool:
