@@ -376,6 +376,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts = ["python", "bench/run.py", "--sizes", args.sizes, "--runs", str(args.runs)]
     if args.baseline_runs:
         parts += ["--baseline-runs", str(args.baseline_runs)]
+    if args.query_timeout != QUERY_TIMEOUT:
+        parts += ["--query-timeout", f"{args.query_timeout:g}"]
     return " ".join(parts)
 
 
