@@ -29,14 +29,14 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from clusterkg.delta import Schema, check, skolemise  # noqa: E402
-from clusterkg.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes  # noqa: E402
+from clusterkg.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH  # noqa: E402
+from clusterkg.oxstore import fill_union, wrap  # noqa: E402
 from clusterkg.store import data_graph  # noqa: E402
 from clusterkg.validate import validate_graphs  # noqa: E402
 
@@ -188,9 +188,9 @@ def build_dataset(clusters: int) -> tuple[Dataset, int, float]:
         for path in sorted((ROOT / folder).glob("*.ttl")):
             store.bulk_load(path.read_bytes(), format=ox.RdfFormat.TURTLE,
                             to_graph=ox.NamedNode(str(graph)))
-    dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
-    bind_prefixes(dataset)
-    return dataset, len(store), time.perf_counter() - start
+    size = len(store)
+    fill_union(store)
+    return wrap(store), size, time.perf_counter() - start
 
 
 def main() -> None:

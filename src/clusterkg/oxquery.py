@@ -23,13 +23,16 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def query(inner: ox.Store, text: str, prefixes: dict[str, str]) -> Result:
-    """Run ``text`` over the union of all graphs (as oxrdflib does for a union Dataset).
+    """Run ``text`` with the set union of the named graphs as the default graph.
+
+    The store's default graph holds that union (clusterkg.oxstore.fill_union): Oxigraph's own
+    union default graph would match a triple once per graph that holds it.
 
     SELECT rows hold canonical rdflib terms (None when unbound); a SELECT without variables
     has no rows, as through rdflib's ``Result``. CONSTRUCT and DESCRIBE give a graph of the
     terms as they are, with kind "CONSTRUCT" for both, as oxrdflib reports them.
     """
-    answer = inner.query(text, use_default_graph_as_union=True, prefixes=prefixes)
+    answer = inner.query(text, prefixes=prefixes)
     if isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
         if not variables:

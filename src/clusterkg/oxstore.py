@@ -9,6 +9,13 @@ one rdflib ``Dataset`` interface whichever store is chosen. An in-memory store a
 queries about ten times faster than Oxigraph's on-disk RocksDB store, and readers never lock
 each other out. A change writes a new snapshot beside the old one and swaps it in with a
 directory rename, so a reader never sees a half-written one.
+
+SPARQL's default graph here is the union of the named graphs as a *set* of triples (RDF
+merge), as in rdflib's union Dataset. Oxigraph's union default graph is a multiset (a triple
+held by two graphs matches twice), so the snapshot also holds every distinct triple once in
+the default graph, and queries run on that. rdflib-level access (``dataset.triples``,
+``dataset.quads``) goes through ``NamedGraphsStore``, which leaves the default graph out, so
+every triple still comes with the named graphs that hold it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from clusterkg.paths import Home
 ENV_CACHE = "CLUSTERKG_CACHE_DIR"
 READY = "READY"
 SNAPSHOT = "dataset.nq"
+# Bumped whenever what a snapshot holds changes (2: the set union in the default graph), so
+# a snapshot written by an older version is never read as a current one.
+SNAPSHOT_FORMAT = b"2"
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG}
 
 
@@ -55,6 +65,7 @@ def data_files(home: Home) -> list[tuple[str, Path]]:
 def fingerprint(home: Home) -> str:
     """Changes whenever a data file is added, removed, renamed or rewritten."""
     digest = hashlib.sha256(ox.__version__.encode() if hasattr(ox, "__version__") else b"")
+    digest.update(SNAPSHOT_FORMAT)
     for folder, path in data_files(home):
         stat = path.stat()
         digest.update(f"{folder}/{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -76,14 +87,64 @@ def open_dataset(home: Home) -> Dataset:
             store = None
     if store is None:
         store = _build(home, directory, current)
-    dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
+    return wrap(store)
+
+
+def wrap(store: ox.Store) -> Dataset:
+    """An rdflib union Dataset over a pyoxigraph Store whose default graph is the set union."""
+    dataset = Dataset(store=NamedGraphsStore(store=store), default_union=True)
     bind_prefixes(dataset)
     return dataset
+
+
+def fill_union(store: ox.Store) -> None:
+    """Put every distinct triple of the named graphs into the default graph, once."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+class NamedGraphsStore(OxigraphStore):
+    """oxrdflib's store with the default graph (the materialised union) hidden from rdflib.
+
+    The default graph only serves SPARQL's set semantics; to rdflib the dataset is its
+    named graphs, each triple listed with every graph that holds it, as before.
+    """
+
+    def triples(self, triple_pattern: Any, context: Any = None) -> Any:
+        if context is not None and _is_default(context):
+            return iter(())
+        found = super().triples(triple_pattern, context)
+        if context is not None:
+            return found
+        return _named_only(found)
+
+    def __len__(self, context: Any = None) -> int:
+        if context is not None and _is_default(context):
+            return 0
+        return super().__len__(context)
+
+    def contexts(self, triple: Any = None) -> Any:
+        return (g for g in super().contexts(triple) if g.identifier != _RDFLIB_DEFAULT)
+
+
+_RDFLIB_DEFAULT = URIRef("urn:x-rdflib:default")
+
+
+def _is_default(context: Any) -> bool:
+    return getattr(context, "identifier", context) == _RDFLIB_DEFAULT
+
+
+def _named_only(found: Any) -> Any:
+    """oxrdflib yields each quad as (triple, iterator of its one graph); keep the named ones."""
+    for triple, graphs in found:
+        held = list(graphs)
+        if all(g.identifier != _RDFLIB_DEFAULT for g in held):
+            yield triple, iter(held)
 
 
 def _build(home: Home, directory: Path, current: Path) -> ox.Store:
     store = ox.Store()
     load_into(store, home)
+    fill_union(store)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         scratch = directory / f".building-{current.name}-{os.getpid()}"
