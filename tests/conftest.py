@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,29 @@ def home(tmp_path: Path) -> Path:
     return target
 
 
+SEED_GRAPHS = ("000_e55087a455a2a3a4.trig", "001_4e0765e6e6d46d59.trig")
+
+
+def copy_seed_project(target: Path) -> Path:
+    """The real ontology, shapes and queries with the graphs of the two source documents only.
+
+    Tests that check behaviour (not the whole programme's data) run on this: small, fast, and
+    not changed by every new press release added to graph/.
+    """
+    for folder in ("ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, target / folder)
+    (target / "graph").mkdir(parents=True)
+    for name in SEED_GRAPHS:
+        shutil.copy2(ROOT / "graph" / name, target / "graph" / name)
+    return target
+
+
+@pytest.fixture
+def seed_home(tmp_path: Path) -> Path:
+    """A private copy of the project with the two source documents' graphs (see above)."""
+    return copy_seed_project(tmp_path / "seed-home")
+
+
 def snapshot(directory: Path) -> dict[str, str]:
     """Path -> sha256 of every file below ``directory``, to prove a command changed nothing."""
     return {
@@ -95,3 +120,26 @@ def assert_one_line_error(
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+@pytest.fixture(scope="session")
+def serving() -> Iterator[str]:
+    """`clusterkg serve --port 0` in a subprocess; yields its base URL (read from stdout)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clusterkg", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=ROOT,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not lines and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert lines, f"serve printed no URL: {process.stderr.read() if process.stderr else ''}"
+        url = lines[0].split()[-1]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/sparql"), lines[0]
+        yield url.removesuffix("/sparql")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

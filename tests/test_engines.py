@@ -520,11 +520,11 @@ def _(p: Planter) -> URIRef:
     return p.set(p.pick(CK.Membership), CK.sourceDocument)
 
 
-@kind("two-documents", "Fact-sourceDocument", "a fact citing two documents")
+@kind("source-not-a-document", "Fact-sourceDocument", "a fact citing a place as its source")
 def _(p: Planter) -> URIRef:
     node = p.pick(CK.Hosting)
     other = sorted(p.g.subjects(RDF.type, CK.SourceDocument))
-    return p.set(node, CK.sourceDocument, other[0], other[1])
+    return p.set(node, CK.sourceDocument, other[0], sorted(p.g.subjects(RDF.type, CK.Place))[2])
 
 
 @kind("unsourced-cluster", "Sourced-sourceDocument", "a cluster without ck:sourceDocument")
@@ -638,9 +638,24 @@ def _(p: Planter) -> URIRef:
                  Literal("EUR", datatype=XSD.string))
 
 
-@kind("grant-without-funder", "Grant-funder", "a grant with no schema:funder")
+@kind("rename-to-itself", "Renaming-notItself",
+      "a renaming whose new name is the old name with a language tag")
 def _(p: Planter) -> URIRef:
-    return p.set(p.pick(CK.Grant), SCHEMA.funder)
+    cluster = p.pick(CK.Cluster)
+    documents = sorted(d for d in p.g.subjects(RDF.type, CK.SourceDocument)
+                       if not str(p.g.value(d, CK.fileName) or "").endswith(".txt"))
+    node = URIRef(f"{cluster}-renaming")
+    name = str(p.g.value(cluster, RDFS.label))
+    for predicate, value in ((RDF.type, CK.Renaming), (CK.cluster, cluster),
+                             (CK.oldName, Literal(name)), (CK.newName, Literal(name, lang="nb")),
+                             (CK.assertionMode, CK.stated), (CK.sourceDocument, documents[0])):
+        p.add(node, predicate, value)
+    return node
+
+
+@kind("grant-from-nowhere", "GrantOriginShape", "a grant with neither funder nor programme")
+def _(p: Planter) -> URIRef:
+    return p.set(p.set(p.pick(CK.Grant), SCHEMA.funder), CK.programme)
 
 
 @kind("funder-not-an-organisation", "Grant-funder", "a funder that is a place")
@@ -1215,7 +1230,8 @@ def test_both_engines_print_the_same_report(broken_home: Path, fmt: str, lang: s
     slow = _validate(broken_home, "--engine", "pyshacl", "--format", fmt, "--lang", lang)
     assert fast.returncode == slow.returncode == 1, fast.stderr + slow.stderr
     assert fast.stdout == slow.stdout
-    assert "does NOT conform" in fast.stdout or '"conforms": false' in fast.stdout
+    verdict = "IKKE i samsvar" if lang == "nb" else "does NOT conform"
+    assert verdict in fast.stdout or '"conforms": false' in fast.stdout
 
 
 def test_report_messages_follow_lang(broken_home: Path) -> None:

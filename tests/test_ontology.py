@@ -88,15 +88,20 @@ def test_every_concept_has_labels_and_definitions_in_nb_and_en(ontology: Graph) 
     assert not bad, bad
 
 
-def test_levels_are_arena_arena_pro_gce_and_nce_is_not_a_level(ontology: Graph) -> None:
+def test_levels_are_arena_arena_pro_nce_level_gce_and_the_nce_brand_is_not_a_level(
+    ontology: Graph,
+) -> None:
     levels_scheme = URIRef("https://w3id.org/clusterkg/level/levels")
     levels = {
-        str(ontology.value(c, SKOS.prefLabel))
+        str(label)
         for c in ontology.subjects(SKOS.inScheme, levels_scheme)
+        for label in ontology.objects(c, SKOS.prefLabel) if label.language == "en"
     }
-    assert levels == {"Arena", "Arena Pro", "GCE"}
-    nce = URIRef("https://w3id.org/clusterkg/level/nce")
+    assert levels == {"Arena", "Arena Pro", "GCE", "NCE (level)"}  # NCE a level until 2019
+    nce = URIRef("https://w3id.org/clusterkg/level/nce")  # the brand since 2019
     assert (nce, SKOS.inScheme, levels_scheme) not in ontology
+    nce_level = URIRef("https://w3id.org/clusterkg/level/nce-level")
+    assert (nce_level, SKOS.closeMatch, nce) in ontology
 
 
 def test_every_ck_term_used_by_the_facts_is_defined(ontology: Graph, facts: Graph) -> None:

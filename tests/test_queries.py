@@ -55,10 +55,18 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # --- loading and running ---------------------------------------------------------------------
 
 
+# The tests here check the answers against what the two source documents say, so they load
+# the graphs of those two documents only; tests/test_programme.py checks the whole programme.
+SEED_GRAPHS = (
+    ROOT / "graph" / "000_e55087a455a2a3a4.trig",
+    ROOT / "graph" / "001_4e0765e6e6d46d59.trig",
+)
+
+
 def load_dataset(*extra_trig: str) -> Dataset:
-    """The project's graphs and ontology, plus any extra TriG text (for made-up test data)."""
+    """The two documents' graphs and the ontology, plus any extra TriG text (made-up data)."""
     dataset = Dataset(default_union=True)
-    for path in sorted((ROOT / "graph").glob("*.trig")):
+    for path in SEED_GRAPHS:
         dataset.parse(path, format="trig")
     ontology = dataset.graph(ONTOLOGY_GRAPH)
     for path in sorted((ROOT / "ontology").glob("*.ttl")):
@@ -435,13 +443,14 @@ def test_programme_owners(dataset: Dataset) -> None:
     for r in rows:
         if r["source"] == DOC0:
             assert r["grantCount"] == 2 and r["lines"] == "16"
-            assert r["grantsFunded"] == (
+            assert r["grants"] == (
                 "Norwegian Smart Care Cluster (Arena Pro); "
                 "Norwegian Tunnel Safety Cluster (Arena Pro)"
             )
         else:
-            assert r["grantCount"] == 1 and r["lines"] == "5, 9, 39"
-            assert r["grantsFunded"] == "Norwegian Smart Care Cluster (Arena Pro)"
+            # line 9 ("de tre oppdragsgiverne") names no one: it is not cited for ownership
+            assert r["grantCount"] == 1 and r["lines"] == "5, 39"
+            assert r["grants"] == "Norwegian Smart Care Cluster (Arena Pro)"
     siva = run(dataset, "programme-owners", owner="SIVA")
     assert sorted(r["source"] for r in siva) == [DOC0, DOC1]
 
@@ -462,11 +471,17 @@ def test_funding_per_cluster(dataset: Dataset) -> None:
         assert r["total"] == Decimal("30000000")
         assert r["totalBasis"] == "computed"
         assert r["level"] == ARENA_PRO
-        assert r["funders"] == "Innovasjon Norge, Norges forskningsråd, SIVA"  # alphabetical
+        # the documents say the programme funds the clusters, not who pays each grant
+        assert r["funders"] is None
+        assert r["programmeLabel"] == "Norwegian Innovation Clusters"
     by_source = {(r["cluster"], r["source"]): r for r in rows}
     assert by_source[NSCC, DOC0]["lines"] == "6, 16"
     assert by_source[NSCC, DOC1]["lines"] == "5, 13"
-    assert "annual amount" in by_source[NSCC, DOC1]["note"]
+    # 001's "6 millioner kroner i fem år" read as a yearly amount: a reading, with its reason
+    assert by_source[NSCC, DOC1]["assertionMode"] == "inferred"
+    assert "yearly amount" in by_source[NSCC, DOC1]["note"]
+    assert by_source[NSCC, DOC0]["assertionMode"] == "stated"
+    assert by_source[NSCC, DOC0]["note"] is None
     assert [r["cluster"] for r in run(dataset, "funding-per-cluster", cluster="NTSC")] == [NTSC]
 
 
@@ -521,15 +536,50 @@ def test_funding_totals(dataset: Dataset) -> None:
     computed1 = table[DOC1, "level", ARENA_PRO, "computed"]
     assert (computed1["total"], computed1["grants"]) == (Decimal("30000000"), 1)
     assert (DOC1, "level", ARENA_PRO, "stated") not in table
-    for funder in FUNDERS:
-        assert table[DOC0, "funder", funder, "computed"]["total"] == Decimal("60000000")
-        assert table[DOC1, "funder", funder, "computed"]["total"] == Decimal("30000000")
-    assert {r["groupKind"] for r in rows} == {"level", "funder"}
-    assert len(rows) == 9
+    # the grants are given through the programme: one total per programme, not one per owner
+    programme = CKR + "norwegian-innovation-clusters"
+    assert table[DOC0, "programme", programme, "computed"]["total"] == Decimal("60000000")
+    assert table[DOC1, "programme", programme, "computed"]["total"] == Decimal("30000000")
+    assert {r["groupKind"] for r in rows} == {"level", "programme"}
+    assert len(rows) == 5
+
+
+def test_funding_totals_count_joint_funders_once() -> None:
+    """A grant with three funders is one krone amount for the three together, not three."""
+    extra = """
+    @prefix ck: <https://w3id.org/clusterkg/ontology#> .
+    @prefix ckr: <https://w3id.org/clusterkg/id/> .
+    @prefix schema: <https://schema.org/> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    @prefix t: <urn:test:> .
+    <urn:test:graph> {
+      t:doc ck:fileName "900_test.txt" .
+      t:g1 a ck:Grant ; schema:fundedItem ckr:nscc ; ck:totalAmount 9000000.0 ;
+           schema:currency "NOK" ; ck:sourceDocument t:doc ;
+           schema:funder ckr:innovasjon-norge , ckr:siva , ckr:forskningsradet .
+      t:g2 a ck:Grant ; schema:fundedItem ckr:ntsc ; ck:totalAmount 1000000.0 ;
+           schema:currency "NOK" ; ck:sourceDocument t:doc ; schema:funder ckr:siva .
+    }
+    """
+    rows = [r for r in run(load_dataset(extra), "funding-totals") if r["source"] == "900_test.txt"]
+    funders = {r["groupLabel"]: r for r in rows if r["groupKind"] == "funders"}
+    assert set(funders) == {"Innovasjon Norge + Norges forskningsråd + SIVA", "SIVA"}
+    joint = funders["Innovasjon Norge + Norges forskningsråd + SIVA"]
+    assert (joint["total"], joint["grants"]) == (Decimal("9000000"), 1)
+    assert funders["SIVA"]["total"] == Decimal("1000000")
+    # summed over the funder groups, every krone is counted once
+    assert sum(r["total"] for r in funders.values()) == Decimal("10000000")
 
 
 def test_people_posts(dataset: Dataset) -> None:
     rows = run(dataset, "people-posts")
+    # Tom Hansen twice: photographer (the credit says so), and for Innovasjon Norge (a reading)
+    tom = [r for r in rows if r["personLabel"] == "Tom Hansen"]
+    assert sorted((r["organisation"] or "", r["assertionMode"]) for r in tom) == [
+        ("", "stated"),
+        (CKR + "innovasjon-norge", "inferred"),
+    ]
+    rows = [r for r in rows if r["personLabel"] != "Tom Hansen"]
     posts = {r["personLabel"]: r for r in rows}
     assert len(posts) == len(rows)
     arild = posts["Arild Kristensen"]
@@ -657,7 +707,10 @@ def test_level_history(dataset: Dataset) -> None:
     ]
     arena, pro0, pro1 = rows
     assert (arena["levelRank"], arena["duration"], arena["meetsLevel"]) == (1, "P5Y", "Arena Pro")
+    # that the Arena period ends where the Arena Pro period starts is a reading of source 000
+    assert arena["meetsMode"] == "inferred"
     assert (pro0["levelRank"], pro0["followsLevel"]) == (2, "Arena")
+    assert pro0["followsMode"] == "inferred"
     assert pro1["decidedAt"] == ANNOUNCEMENT and pro1["duration"] == "P5Y"
     assert arena["decidedAt"] is None
     ntsc = run(dataset, "level-history", cluster="NTSC")
@@ -772,7 +825,10 @@ def test_announcements(dataset: Dataset) -> None:
         assert (r["month"], r["day"], r["hour"], r["minute"]) == ("--11", "---08", 10, 0)
         assert (r["earliestYear"], r["latestYear"]) == ("2018", "2019")
         assert r["yearAssertionMode"] == "inferred" and r["yearReason"]
-        assert r["announcedBy"] == "Innovasjon Norge, Norges forskningsråd, SIVA"  # alphabetical
+        # "de tre oppdragsgiverne" (line 9) resolved to the three owners: a reading
+        assert r["announcedBy"] == (
+            "Innovasjon Norge (inferred), Norges forskningsråd (inferred), SIVA (inferred)"
+        )
         assert (r["admissionSource"], r["admissionLines"]) == (DOC1, "9, 15")
         assert (r["source"], r["lines"]) == (DOC1, "9")
 

@@ -6,8 +6,6 @@ import collections
 import json
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,29 +23,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 QUERY_NAMES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-
-
-@pytest.fixture(scope="session")
-def serving() -> Iterator[str]:
-    """`clusterkg serve --port 0` in a subprocess; yields its base URL (read from stdout)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clusterkg", "serve", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=ROOT,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 120
-        while not lines and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.1)
-        assert lines, f"serve printed no URL: {process.stderr.read() if process.stderr else ''}"
-        url = lines[0].split()[-1]
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/sparql"), lines[0]
-        yield url.removesuffix("/sparql")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -193,13 +193,13 @@ def to_json(result: Analysis) -> str:
 
 def print_tables(result: Analysis, lang: str = "en") -> None:
     """Three rich tables on stdout: centrality, connectors, communities."""
-    from rich.console import Console
     from rich.table import Table
+
+    from clusterkg.console import plain_console
 
     text = _TEXT.get(lang, _TEXT["en"])
     width = shutil.get_terminal_size((110, 24)).columns
-    console = Console(file=sys.stdout, width=max(width, 80), color_system=None,
-                      highlight=False, markup=False, emoji=False)
+    console = plain_console(file=sys.stdout, width=max(width, 80), emoji=False)
 
     table = Table(title=text["centrality"], title_justify="left")
     for name, justify in (("#", "right"), (text["name"], "left"), (text["type"], "left"),

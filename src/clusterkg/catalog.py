@@ -59,6 +59,7 @@ class NamedQuery:
     description: str = ""
     params: dict[str, Param] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # shown by the table format; csv/tsv/json keep every column
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,11 @@ def load_query(path: Path) -> NamedQuery:
     tags = header.get("tags") or ()
     if isinstance(tags, str):
         tags = (tags,)
+    columns = header.get("columns") or ()
+    if isinstance(columns, str):
+        columns = tuple(columns.split())
+    if not isinstance(columns, (list, tuple)):
+        raise ClusterKGError(f"{path}: 'columns' must be a list of variable names")
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -151,6 +157,7 @@ def load_query(path: Path) -> NamedQuery:
         description=_as_text(header.get("description")),
         params=params,
         tags=tuple(str(t) for t in tags),
+        columns=tuple(str(c) for c in columns),
     )
 
 

@@ -11,46 +11,23 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from clusterkg import __version__
 from clusterkg.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ClusterKGError, one_line
 from clusterkg.server_cli import endpoint_options, remote_options
-
-if TYPE_CHECKING:
-    from rdflib import Dataset
-
-    from clusterkg.paths import Home
+from clusterkg.state import State, pass_state
+from clusterkg.state import echo as _echo
+from clusterkg.state import error as _error
+from clusterkg.state import note as _note
 
 PROG = "clusterkg"
 DEMO_QUERIES = ("clusters-by-level", "hosts", "funding-per-cluster", "member-counts", "conflicts")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class State:
-    """Per-invocation options shared by the subcommands (the data directory, found lazily)."""
-
-    def __init__(self, home: str | None, store: str | None = None) -> None:
-        self.home_option = home
-        self.store = store
-        self._home: Home | None = None
-
-    def home(self) -> Home:
-        from clusterkg.paths import find_home
-
-        if self._home is None:
-            self._home = find_home(self.home_option)
-        return self._home
-
-    def dataset(self) -> Dataset:
-        from clusterkg.loader import load_dataset
-
-        return load_dataset(self.home(), self.store)
-
-
-pass_state = click.make_pass_decorator(State)
 
 
 @click.group(context_settings=CONTEXT)
@@ -201,8 +178,7 @@ def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
         return validate_files(files, dataset=dataset, input_format=input_format, source=source,
                               fmt=fmt, lang=lang, inference=inference)
     report = shacl.validate(dataset, inference=inference, lang=lang, engine=engine)
-    render = {"text": shacl.to_text, "json": shacl.to_json, "turtle": shacl.to_turtle}[fmt]
-    _echo(render(report))
+    _echo(shacl.render(report, fmt, lang))
     return EXIT_OK if report.conforms else EXIT_FAILURE
 
 
@@ -302,7 +278,7 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
         dataset = state.dataset()
         result = run_query(dataset, named.text, resolve_labels(values, dataset),
                            name=str(named.path))
-    _echo(render(result, fmt))
+    _echo(render(result, fmt, named.columns))
     if result.is_empty:
         _note("no results")
         return EXIT_FAILURE
@@ -338,6 +314,13 @@ def stats(state: State, fmt: str) -> int:
             "triplesPerGraph": {str(g): n for g, n in numbers.triples_per_graph},
             "sourceGraphs": numbers.source_graphs,
             "factsWithConflicts": numbers.conflicts,
+            "coverage": None if numbers.coverage is None else {
+                "clusters": numbers.coverage.clusters,
+                "clustersWithDatedLevel": numbers.coverage.dated_clusters,
+                "webSources": numbers.coverage.web_sources,
+                "facts": numbers.coverage.facts,
+                "factsCitingASource": numbers.coverage.sourced_facts,
+            },
         }
         _echo(json.dumps(doc, indent=2) + "\n")
         return EXIT_OK
@@ -348,6 +331,13 @@ def stats(state: State, fmt: str) -> int:
     out += ["", f"Source graphs: {numbers.source_graphs}"]
     if numbers.conflicts is not None:
         out.append(f"Facts with conflicts: {numbers.conflicts}")
+    if numbers.coverage is not None:
+        c = numbers.coverage
+        out += ["", "The programme in the graph:",
+                f"  clusters                                 {c.clusters:>7}",
+                f"  clusters with a dated level assignment   {c.dated_clusters:>7}",
+                f"  public web sources (URL and publisher)   {c.web_sources:>7}",
+                f"  facts citing a source                    {c.sourced_facts:>7} of {c.facts}"]
     _echo("\n".join(out) + "\n")
     return EXIT_OK
 
@@ -385,8 +375,8 @@ def demo(state: State, out: Path) -> int:
 
     dataset = state.dataset()
     report = write_build(dataset, out)
-    _echo(f"Built {len(report.files)} files in {out}/: {report.quads} quads in "
-          f"{len(report.triples_per_graph)} named graphs.\n")
+    _echo(_wrapped(f"Built {len(report.files)} files in {out}/: {report.quads} quads in "
+                   f"{len(report.triples_per_graph)} named graphs."))
     validation = shacl.validate(dataset)
     _echo(shacl.summary(validation) + "\n")
     if not validation.conforms:
@@ -411,7 +401,7 @@ def demo(state: State, out: Path) -> int:
         if result.kind != "SELECT":
             _echo(render(result, "table"))
         elif result.rows:
-            console.print(make_table(result))
+            console.print(make_table(result, columns=named.columns))
         else:
             _echo("(no rows)\n")
     if not validation.conforms:
@@ -419,27 +409,23 @@ def demo(state: State, out: Path) -> int:
     return EXIT_USAGE if failed else EXIT_OK
 
 
-def _console() -> Any:
-    from rich.console import Console
+def _wrapped(text: str) -> str:
+    """Prose wrapped at the output width (a long path breaks onto the next line)."""
+    import textwrap
 
     from clusterkg.results import output_width
 
-    return Console(width=output_width(), color_system=None, highlight=False, markup=False)
+    return textwrap.fill(text, width=output_width(), break_long_words=True) + "\n"
+
+
+def _console() -> Any:
+    from clusterkg.console import plain_console
+    from clusterkg.results import output_width
+
+    return plain_console(width=output_width())
 
 
 # --- output helpers and the entry point -----------------------------------------------------
-
-
-def _echo(text: str) -> None:
-    click.echo(text, nl=False)
-
-
-def _note(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
-
-
-def _error(message: str) -> None:
-    click.echo(f"{PROG}: error: {one_line(message)}", err=True)
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -480,10 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         _error("interrupted")
         return 130
     except BrokenPipeError:
-        # stdout closed early (e.g. `| head`): silence the flush at exit.
+        # stdout closed early (e.g. `| head -1`): the reader has what it wanted, so end
+        # quietly with 0, as `cat` does; silence the flush at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_FAILURE
+        return EXIT_OK
     except Exception as exc:
         if debug:
             raise

@@ -16,21 +16,18 @@ from typing import TYPE_CHECKING
 import click
 
 from clusterkg.errors import EXIT_OK, ClusterKGError
+from clusterkg.state import note as _note
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from clusterkg.cli import State
+    from clusterkg.state import State
 
-PROG = "clusterkg"
 # Mirrors export.SUFFIXES / export.LAYOUTS (a test checks), listed here to keep --help light.
 FORMATS = ("graphml", "gexf", "dot", "svg", "png", "cytoscape", "html")
 LAYOUTS = ("neato", "sfdp", "fdp", "dot", "circo", "twopi")
 LANGS = ("en", "nb")
 
-
-def _note(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
 
 
 @contextmanager

@@ -18,39 +18,24 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from clusterkg.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ClusterKGError, one_line
+from clusterkg.messages import count, joined, text
+from clusterkg.state import current_state as _state
+from clusterkg.state import echo as _echo
+from clusterkg.state import error as _error
+from clusterkg.state import note as _note
 
 if TYPE_CHECKING:
     from rdflib import Dataset, Graph
 
-    from clusterkg.cli import State
     from clusterkg.delta import DeltaReport, Locator
     from clusterkg.sources import Plan
+    from clusterkg.websource import WebMeta
 
-PROG = "clusterkg"
+from clusterkg.state import PROG
+
 FORMATS = ("text", "json", "turtle")
 
 Build = Callable[["Dataset", "Plan"], "tuple[Graph, Locator]"]
-
-
-def _state() -> State:
-    from clusterkg.cli import State
-
-    ctx = click.get_current_context()
-    state = ctx.find_object(State)
-    assert state is not None
-    return state
-
-
-def _echo(text: str) -> None:
-    click.echo(text, nl=False)
-
-
-def _note(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
-
-
-def _error(message: str) -> None:
-    click.echo(f"{PROG}: error: {one_line(message)}", err=True)
 
 
 def command_line(ctx: click.Context) -> str:
@@ -108,6 +93,22 @@ def _change_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--lock-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
                      help="How long to wait for another command's lock on graph/ "
                      "(default: $CLUSTERKG_LOCK_TIMEOUT, else 30)."),
+        click.option("--sources", "sources_file", type=click.Path(path_type=Path, dir_okay=False),
+                     metavar="FILE.csv",
+                     help="Web source metadata, one row per page (url, title, publisher, "
+                     "published, retrieved, language, statement_by): used when --source is a "
+                     "URL new to the graph."),
+        click.option("--title", help="Web source: the page's headline as shown."),
+        click.option("--publisher", help="Web source: the site or organisation publishing it."),
+        click.option("--published", metavar="DATE",
+                     help="Web source: publication date YYYY-MM-DD, YYYY-MM-DDTHH:MM if the page "
+                     "gives the time, or YYYY-MM."),
+        click.option("--retrieved", metavar="DATE",
+                     help="Web source: the date it was read (default: today)."),
+        click.option("--source-language", metavar="CODE",
+                     help="Web source: its language, nb, nn or en (default: nb)."),
+        click.option("--statement-by", multiple=True, metavar="ORGANISATION",
+                     help="Web source: whose press release the page reprints (repeatable)."),
     )):
         func = decorator(func)
     return _report_options(func)
@@ -125,7 +126,7 @@ def _change_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, source: str,
         replaces: str | None, dry_run: bool, skip_duplicates: bool, lock_timeout: float | None,
-        fmt: str, lang: str) -> int:
+        fmt: str, lang: str, **web: Any) -> int:
     """Validate new facts and, if they conform, add them as a source graph of their own.
 
     The facts are checked together with the graph (only what they touch is re-checked);
@@ -154,25 +155,32 @@ def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, s
 
     return _apply(build, source=source, replaces=replaces, dry_run=dry_run,
                   skip_duplicates=skip_duplicates, lock_timeout=lock_timeout, fmt=fmt, lang=lang,
-                  command=command_line(ctx), what=", ".join(str(f) for f in files))
+                  command=command_line(ctx), what=", ".join(str(f) for f in files),
+                  web=web_meta(source, **web))
 
 
 @click.command(name="import")
-@click.argument("kind", metavar="KIND")
-@click.argument("file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("pairs", nargs=-1, required=True, metavar="KIND FILE.csv [KIND FILE.csv]...")
 @_change_options
 @click.pass_context
-def import_(ctx: click.Context, kind: str, file: Path, source: str, replaces: str | None,
+def import_(ctx: click.Context, pairs: tuple[str, ...], source: str, replaces: str | None,
             dry_run: bool, skip_duplicates: bool, lock_timeout: float | None, fmt: str,
-            lang: str) -> int:
-    """Turn the rows of a filled-in template into facts and add them like `clusterkg add`.
+            lang: str, **web: Any) -> int:
+    """Turn the rows of filled-in templates into facts and add them like `clusterkg add`.
 
-    KIND is one of clusters, organisations, memberships, member-counts, grants, people
-    (`clusterkg template --help` lists their columns). Each row becomes fact nodes of the
-    project's model (ck:MemberCount, ck:LevelAssignment, ck:Grant, ck:Membership,
-    ck:PostHolding ...) with ck:assertionMode ck:stated and ck:sourceDocument = --source.
-    Names in cells are looked up in the graph and in earlier rows. A bad row is reported with
-    its row number (header = row 1), column and reason, and then nothing is imported.
+    KIND is one of clusters, organisations, memberships, member-counts, grants, people,
+    announcements, renames, programme (`clusterkg template --help` lists their columns).
+    Several KIND FILE pairs go into the one named graph of the source, in order (names made
+    by an earlier file are known to later ones): one press release, one import. Each row
+    becomes fact nodes of the project's model (ck:LevelAssignment, ck:MemberCount, ...) with
+    ck:assertionMode ck:stated and ck:sourceDocument = --source. A fact's IRI follows from what
+    it says, so a fact another source already states gets this source as a second
+    ck:sourceDocument. A bad row is reported with its file, row number (header = row 1),
+    column and reason, and then nothing is imported.
+
+    A --source that is an http(s) address is a web page: give its --title, --publisher and
+    --published date (and --statement-by when it reprints another's press release), or a
+    --sources file that describes it.
 
     Exit 0 added; 1 refused by validation or as duplicates; 2 bad file or rows.
 
@@ -180,27 +188,54 @@ def import_(ctx: click.Context, kind: str, file: Path, source: str, replaces: st
     Examples:
       clusterkg template member-counts -o counts.csv
       clusterkg import member-counts counts.csv --source "Årsrapport 2024"
-      clusterkg import grants grants.csv --source "Tildelingsbrev 2024" --dry-run
+      clusterkg import announcements ann.csv clusters clusters.csv \\
+          --source https://www.innovasjonnorge.no/... --title "Nye klynger" \\
+          --publisher "Innovasjon Norge" --published 2024-11-20
+      clusterkg import clusters c.csv --source https://example.no/x --sources sources.csv
     """
     from clusterkg.delta import Locator
-    from clusterkg.spreadsheet import import_rows, kind_or_error, read_rows
+    from clusterkg.spreadsheet import import_files, kind_or_error, read_rows
 
-    spec = kind_or_error(kind)
-    rows = read_rows(file, spec)
+    if len(pairs) % 2:
+        raise ClusterKGError("give KIND FILE.csv pairs, e.g. `clusterkg import clusters c.csv` "
+                             f"(got {len(pairs)} arguments)")
+    files = []
+    for kind, name in zip(pairs[::2], pairs[1::2], strict=True):
+        spec = kind_or_error(kind)
+        path = Path(name)
+        files.append((spec, path, read_rows(path, spec)))
 
     def build(dataset: Dataset, target: Plan) -> tuple[Graph, Locator]:
-        imported = import_rows(dataset, spec, file, rows, graph_slug=target.slug,
-                               document=target.document)
+        imported = import_files(dataset, files, graph_slug=target.slug, document=target.document)
         return imported.graph, Locator(rows=imported.rows)
 
     return _apply(build, source=source, replaces=replaces, dry_run=dry_run,
                   skip_duplicates=skip_duplicates, lock_timeout=lock_timeout, fmt=fmt, lang=lang,
-                  command=command_line(ctx), what=str(file))
+                  command=command_line(ctx), what=", ".join(str(f[1]) for f in files),
+                  web=web_meta(source, **web))
+
+
+def web_meta(source: str, *, sources_file: Path | None = None, title: str | None = None,
+             publisher: str | None = None, published: str | None = None,
+             retrieved: str | None = None, source_language: str | None = None,
+             statement_by: tuple[str, ...] = ()) -> WebMeta | None:
+    """The metadata of a web --source: its row of --sources, overridden by the options."""
+    from clusterkg.websource import WebMeta, is_web_address, read_sources_file
+
+    if not is_web_address(source):
+        return None
+    url = source.strip().strip("<>")
+    meta = WebMeta(url=url)
+    if sources_file is not None:
+        meta = read_sources_file(sources_file).get(url, meta)
+    return meta.merged(WebMeta(url=url, title=title or "", publisher=publisher or "",
+                               published=published or "", retrieved=retrieved or "",
+                               language=source_language or "", statement_by=statement_by))
 
 
 def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
            skip_duplicates: bool, lock_timeout: float | None, fmt: str, lang: str,
-           command: str, what: str) -> int:
+           command: str, what: str, web: WebMeta | None = None) -> int:
     """The locked read-build-validate-write cycle shared by add and import."""
     from clusterkg.delta import Schema, check, skolemise
     from clusterkg.sources import (
@@ -222,7 +257,7 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
         dataset = state.dataset()
         schema = Schema(dataset)
         old = find_source(list_sources(dataset, home), replaces) if replaces else None
-        target = plan(home, dataset, source)
+        target = plan(home, dataset, source, web)
         try:
             content, locator = build(dataset, target)
         except RowErrors as bad:
@@ -237,19 +272,19 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
         if result.duplicates and skip_duplicates and result.report.conforms:
             dropped = _drop_facts(content, [d.fact for d in result.duplicates], locator)
             for d in result.duplicates:
-                _note(f"skipped {one_line(d.message())}")
+                _note(text("skipped", lang, what=one_line(d.message(lang))))
             content = dropped
             result = check(dataset, skolemise(content + provenance(target, command=command),
                                               locator), remove=removed, locator=locator,
                            lang=lang, schema=schema)
         if not result.conforms:
             _show_report(result, fmt, lang)
-            _error(f"not added: {_problems(result)} in {what}; nothing in graph/ changed"
+            _error(text("not added", lang, problems=_problems(result, lang), what=what)
                    + ("" if skip_duplicates or not result.duplicates or not result.report.conforms
-                      else " (use --skip-duplicates to add the rest)"))
+                      else text("use skip", lang)))
             return EXIT_FAILURE
         if not _anything_new(dataset, content):
-            _error(f"nothing new to add from {what}: every triple is already in the graph")
+            _error(text("nothing new", lang, what=what))
             return EXIT_FAILURE
         graph = content + provenance(target, command=command,
                                      replaces=old.graph if old is not None else None)
@@ -261,40 +296,30 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
         facts = _count_facts(content, schema)
         if dry_run:
             _echo(data.decode("utf-8"))
-            _note(f"dry run: would write {len(graph)} triples ({_facts(facts)}) to {target.path} "
-                  f"as <{target.name}>; nothing written")
+            _note(text("dry run", lang, triples=len(graph), facts=count(facts, "fact", lang),
+                       path=target.path, graph=target.name))
             return EXIT_OK
         write_graph_file(target.path, data)
-    _echo(f"Added {len(graph)} triples ({_facts(facts)}) from {what} to {target.path} as "
-          f"<{target.name}>, derived from {target.document_label}.\n")
+    _echo(text("added", lang, triples=len(graph), facts=count(facts, "fact", lang), what=what,
+               path=target.path, graph=target.name, source=target.document_label) + "\n")
     if old is not None:
-        _echo(f"It replaces <{old.graph}>, which stays in graph/ marked as replaced.\n")
+        _echo(text("replaces", lang, graph=old.graph) + "\n")
     return EXIT_OK
 
 
-def _facts(n: int) -> str:
-    return f"{n} fact{'s' if n != 1 else ''}"
-
-
-def _problems(result: DeltaReport) -> str:
-    counts = result.report.counts()
-    parts = []
-    if counts.get("Violation"):
-        n = counts["Violation"]
-        parts.append(f"{n} violation{'s' if n != 1 else ''}")
+def _problems(result: DeltaReport, lang: str = "en") -> str:
+    violations = result.report.counts().get("Violation", 0)
+    parts = [count(violations, "violation", lang)] if violations else []
     if result.duplicates:
-        n = len(result.duplicates)
-        parts.append(f"{n} duplicate fact{'s' if n != 1 else ''}")
-    return " and ".join(parts) or "problems"
+        parts.append(count(len(result.duplicates), "duplicate fact", lang))
+    return joined(parts, lang) or text("problems", lang)
 
 
 def _show_report(result: DeltaReport, fmt: str, lang: str) -> None:
     from clusterkg import validate as shacl
     from clusterkg.delta import as_report
 
-    report = as_report(result, lang)
-    render = {"text": shacl.to_text, "json": shacl.to_json, "turtle": shacl.to_turtle}[fmt]
-    _echo(render(report))
+    _echo(shacl.render(as_report(result, lang), fmt, lang))
 
 
 def _drop_facts(content: Graph, facts: list[Any], locator: Locator) -> Graph:
@@ -345,8 +370,7 @@ def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: s
         delta += target.document_triples
     result = check(dataset, skolemise(delta, locator), locator=locator, lang=lang,
                    inference=inference, schema=schema)
-    render = {"text": shacl.to_text, "json": shacl.to_json, "turtle": shacl.to_turtle}[fmt]
-    _echo(render(as_report(result, lang)))
+    _echo(shacl.render(as_report(result, lang), fmt, lang))
     return EXIT_OK if result.conforms else EXIT_FAILURE
 
 
@@ -361,9 +385,11 @@ def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: s
 def sources(fmt: str, lang: str) -> int:
     """List the source graphs in graph/ with their provenance and triple counts.
 
-    For each named graph: its file, label, the source it is derived from, when and by which
-    command it was made, how many triples it holds, and whether it is an original document
-    graph (derived from a .txt source) or replaced by a later correction.
+    For each named graph: its name, how many triples it holds, the source it is derived from
+    (a web page's address, or a document's name), a web source's publisher and publication
+    date, and whether it is an original document graph (derived from a .txt source) or
+    replaced by a later correction. --format json adds the label, title, whose press release a
+    page reprints (statementBy), and when, by which command and by whom the graph was made.
 
     \b
     Examples:
@@ -383,6 +409,10 @@ def sources(fmt: str, lang: str) -> int:
             "derivedFrom": str(i.derived_from) if i.derived_from else None,
             "derivedFromLabel": i.derived_label,
             "derivedFromFile": i.derived_file_name,
+            "url": i.url,
+            "publisher": i.publisher,
+            "published": i.published,
+            "statementBy": i.statement_by,
             "generatedAt": i.generated_at,
             "command": i.command,
             "creator": i.creator,
@@ -393,7 +423,7 @@ def sources(fmt: str, lang: str) -> int:
         } for i in infos]
         _echo(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
-    rows = [("graph", "triples", "label", "derived from", "generated at", "by", "status")]
+    rows = [("graph", "triples", "source", "publisher", "published", "status")]
     for i in infos:
         status = []
         if i.original:
@@ -401,10 +431,10 @@ def sources(fmt: str, lang: str) -> int:
         status += [f"replaced by {compact(str(g))}" for g in i.replaced_by]
         status += [f"replaces {compact(str(g))}" for g in i.replaces]
         rows.append((
-            compact(str(i.graph)), str(i.triples), i.label(lang),
-            i.derived_label or i.derived_file_name or (compact(str(i.derived_from))
-                                                       if i.derived_from else ""),
-            i.generated_at or "", i.command or "", "; ".join(status),
+            compact(str(i.graph)), str(i.triples),
+            i.url or i.derived_label or i.derived_file_name or (
+                compact(str(i.derived_from)) if i.derived_from else ""),
+            i.publisher or "", i.published or "", "; ".join(status),
         ))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = ["  ".join([*(r[c].ljust(widths[c]) for c in range(len(widths))), r[-1]]).rstrip()

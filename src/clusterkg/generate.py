@@ -44,6 +44,7 @@ import pyoxigraph as ox
 
 from clusterkg.build import write_atomically
 from clusterkg.errors import ClusterKGError
+from clusterkg.orgnumber import mod11_check_digit
 from clusterkg.paths import Home
 
 # --- sizes -----------------------------------------------------------------------------------
@@ -675,24 +676,6 @@ class Planner:
             cluster.admissions[-1].in_news = True
 
 
-def mod11_check_digit(digits: list[int]) -> int | None:
-    """The check digit of a Norwegian organisation number's first eight digits (None if none)."""
-    total = sum(w * d for w, d in zip((3, 2, 7, 6, 5, 4, 3, 2), digits, strict=True))
-    remainder = total % 11
-    if remainder == 0:
-        return 0
-    if remainder == 1:
-        return None
-    return 11 - remainder
-
-
-def valid_org_number(number: str) -> bool:
-    """True when ``number`` is nine digits whose last digit is the mod-11 check digit."""
-    if not re.fullmatch(r"[0-9]{9}", number):
-        return False
-    return mod11_check_digit([int(d) for d in number[:8]]) == int(number[8])
-
-
 def largest_remainder(weights: dict[str, int], total: int) -> dict[str, int]:
     """Split ``total`` in proportion to ``weights`` into whole numbers that add up to it."""
     whole = sum(weights.values())
@@ -753,6 +736,7 @@ class Writer:
                 "TestCentre", "Announcement", "Period", "FocusArea", "SourceDocument",
                 "SourceGraph", "Hosting", "ProgrammeOwnership", "LevelAssignment",
                 "AdmissionCount", "Grant", "FundingTotal", "MemberCount", "Membership",
+                "Announcing",
                 "PostHolding", "ClusterProject", "Location", "FocusStatement",
                 "StrategyStatement", "CertificatePresentation",
             )
@@ -1150,11 +1134,14 @@ class Writer:
             t.text(f"Kunngjøring av nye klynger og opprykk {year}", "nb"),
             (p["label"], t.text(f"Announcement of new and upgraded clusters {year}", "en")),
             (p["programme"], self.programme),
-            *[(p["announcedBy"], self.owner_iri(i)) for i in range(3)],
             (p["hasTime"], instant),
         )
         source.add(instant, [(RDF_TYPE, self.instant),
                              (p["inXSDDate"], t.date(self.plan.announcements[year]))])
+        for i in range(3):  # who announced it: one fact per owner, as the real graph has
+            self.add_fact(source, f"announcement-{year}-by-{i + 1}", "Announcing", [
+                (p["announcement"], node), (p["announcedBy"], self.owner_iri(i)),
+            ])
         return node
 
     # the yearly newsletter

@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING
 import click
 
 from clusterkg.errors import EXIT_OK
+from clusterkg.state import note as _note
 
 if TYPE_CHECKING:
-    from clusterkg.cli import State
+    from clusterkg.state import State
 
-PROG = "clusterkg"
 SIZE_NAMES = ("10k", "100k", "1m")  # mirrors generate.SIZES (a test checks)
 
-
-def _note(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
 
 
 @contextmanager

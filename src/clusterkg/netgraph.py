@@ -69,6 +69,7 @@ class Projection:
     label: Mapping[str, str]
     qualifier: URIRef | None = None
     wording: URIRef | None = None
+    fallback: URIRef | None = None  # the source end when ``source`` gives none
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,10 @@ class Anchor:
 #: Fact class -> edge. Order does not matter; a fact uses its most specific mapped class.
 PROJECTIONS: dict[URIRef, Projection] = {
     CK.Hosting: Projection(CK.host, CK.cluster, _l("hosts", "er vert for")),
-    CK.Grant: Projection(SCHEMA.funder, SCHEMA.fundedItem, _l("funds", "finansierer")),
+    # A grant's edge starts at the funders the source names, else at the programme it is given
+    # through (what most sources say: the programme funds the cluster).
+    CK.Grant: Projection(SCHEMA.funder, SCHEMA.fundedItem, _l("funds", "finansierer"),
+                         fallback=CK.programme),
     CK.Membership: Projection(
         ORG.member, ORG.organization, _l("member of", "medlem av"), qualifier=ORG.role
     ),
@@ -101,6 +105,9 @@ PROJECTIONS: dict[URIRef, Projection] = {
     CK.CertificatePresentation: Projection(
         CK.presentedBy, CK.presentedTo, _l("presents certificate to", "overrekker bevis til")
     ),
+    CK.Announcing: Projection(CK.announcedBy, CK.announcement, _l("announces", "kunngjør")),
+    CK.ProgrammeFunding: Projection(SCHEMA.funder, CK.programme, _l("funds", "finansierer")),
+    CK.LevelDefinition: Projection(CK.programme, CK.level, _l("has level", "har nivå")),
 }
 
 #: Fact class -> attribute of the one entity it is about.
@@ -118,7 +125,21 @@ ATTRIBUTE_FACTS: dict[URIRef, Anchor] = {
         SCHEMA.fundedItem, _l("{totalAmount} {currency} in total for {fundedItem}",
                               "{totalAmount} {currency} i alt til {fundedItem}")
     ),
+    CK.DateStatement: Anchor(CK.about, _l("on {date}", "den {date}")),
+    CK.Renaming: Anchor(CK.cluster, _l("renamed from {oldName} to {newName}",
+                                       "nytt navn fra {oldName} til {newName}")),
+    CK.ProgrammeBudget: Anchor(CK.programme, _l("{annualAmount} {currency} in {year}",
+                                                "{annualAmount} {currency} i {year}")),
+    CK.AverageGrant: Anchor(CK.programme, _l("{annualAmount} {currency} a year on average {level}",
+                                             "{annualAmount} {currency} i året i snitt {level}")),
+    CK.PortfolioCount: Anchor(CK.programme, _l("{count} clusters {level}",
+                                               "{count} klynger {level}")),
+    CK.ApplicationCount: Anchor(CK.announcement, _l("{count} applications {level}",
+                                                    "{count} søknader {level}")),
 }
+
+#: Facts about time and provenance alone (how two periods follow each other): not drawn.
+UNDRAWN_FACTS = frozenset({CK.PeriodSequence})
 
 #: Edge labels for qualifier concepts whose own label does not read as a relation.
 QUALIFIER_LABELS: dict[URIRef, Mapping[str, str]] = {
@@ -513,14 +534,16 @@ class _Builder:
 
     def add_fact(self, fact: URIRef) -> None:
         classes = self.classes_of(fact)
+        if classes & UNDRAWN_FACTS:
+            return
         projection = _pick(PROJECTIONS, classes, self.supers)
         anchor = _pick(ATTRIBUTE_FACTS, classes, self.supers)
         if projection is not None:
             cls, rule = projection
-            ends = (
-                self.ends(fact, rule.source, concepts=True),
-                self.ends(fact, rule.target, concepts=True),
-            )
+            starts = self.ends(fact, rule.source, concepts=True)
+            if not starts and rule.fallback is not None:
+                starts = self.ends(fact, rule.fallback, concepts=True)
+            ends = (starts, self.ends(fact, rule.target, concepts=True))
             if all(ends):
                 self.add_projected(fact, cls, rule, *ends)
                 return
@@ -577,7 +600,7 @@ class _Builder:
     def add_projected(
         self, fact: URIRef, cls: URIRef, rule: Projection, sources: list[str], targets: list[str]
     ) -> None:
-        skip = {rule.source, rule.target}
+        skip = {rule.source, rule.target, rule.fallback} - {None}
         details = self.details(fact, skip)
         label = self.projection_label(fact, rule)
         base = {

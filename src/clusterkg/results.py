@@ -10,11 +10,13 @@ import csv
 import io
 import json
 import os
+from decimal import Decimal
 from typing import Any
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from clusterkg.console import plain_console
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import compact
 from clusterkg.store import Result
@@ -23,8 +25,12 @@ from clusterkg.terms import ntriples
 FORMATS = ("table", "csv", "tsv", "json")
 
 
-def render(result: Result, fmt: str) -> str:
-    """The whole output for one result in one format, as text."""
+def render(result: Result, fmt: str, columns: tuple[str, ...] = ()) -> str:
+    """The whole output for one result in one format, as text.
+
+    ``columns`` (from the query header) are the columns the table format shows; the machine
+    formats keep every column.
+    """
     if fmt not in FORMATS:
         raise ClusterKGError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
     if result.kind == "ASK":
@@ -46,7 +52,7 @@ def render(result: Result, fmt: str) -> str:
         return to_csv(result)
     if fmt == "tsv":
         return to_tsv(result)
-    return to_table_text(result)
+    return to_table_text(result, columns=columns)
 
 
 def to_json(result: Result) -> str:
@@ -116,34 +122,74 @@ def display(term: Node | None) -> str:
     return str(term)
 
 
-def to_table_text(result: Result, title: str | None = None) -> str:
+def to_table_text(result: Result, title: str | None = None,
+                  columns: tuple[str, ...] = ()) -> str:
     """The rich table rendered to plain text (no colour codes, so it pipes cleanly)."""
-    from rich.console import Console
-
     buffer = io.StringIO()
-    console = Console(file=buffer, width=output_width(), color_system=None, highlight=False)
-    console.print(make_table(result, title))
+    console = plain_console(file=buffer, width=output_width(), markup=True)
+    console.print(make_table(result, title, columns))
     return buffer.getvalue()
 
 
-def make_table(result: Result, title: str | None = None) -> Any:
-    """A rich Table; cell text is wrapped in Text so data never reads as console markup."""
+#: Longer cell text is cut to this many characters, ending in CUT, so that a note or a list
+#: of lines never turns a table into pages of wrapped words (csv/tsv/json keep it whole).
+CELL_LIMIT = 60
+CUT = "…"
+
+
+def make_table(result: Result, title: str | None = None, columns: tuple[str, ...] = ()) -> Any:
+    """A rich Table; cell text is wrapped in Text so data never reads as console markup.
+
+    Shows ``columns`` if given (the query header's choice), else every column but IRI columns
+    that have a ``…Label`` column; leaves out columns that are empty in every row; cuts long
+    cells with a marker; wraps at spaces, never inside a word.
+    """
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(title) if title else None, show_lines=False)
-    keep = table_columns(result.variables)
-    # No min_width: rich then crops the table at the page edge instead of folding cells.
+    keep = table_columns(result.variables, columns)
+    keep = [i for i in keep if any(row[i] is not None and display(row[i]) for row in result.rows)]
     for i in keep:
-        table.add_column(Text(result.variables[i]), overflow="fold")
+        values = [row[i] for row in result.rows if row[i] is not None]
+        numeric = bool(values) and all(
+            isinstance(v, Literal) and isinstance(v.toPython(), (int, Decimal, float))
+            and not isinstance(v.toPython(), bool)
+            for v in values)
+        # numbers are never cut or wrapped; other cells wrap at spaces
+        width = max((len(display(v)) for v in values), default=0) if numeric else None
+        table.add_column(Text(heading(result.variables, i)), overflow="ellipsis",
+                         no_wrap=numeric, min_width=width,
+                         justify="right" if numeric else "left")
     for row in result.rows:
-        table.add_row(*(Text(display(row[i])) for i in keep))
+        table.add_row(*(Text(cut(display(row[i]))) for i in keep))
     return table
 
 
-def table_columns(variables: list[str]) -> list[int]:
-    """Indexes of the columns a table shows: an IRI column is hidden when its ``<name>Label``
-    column is there too, so tables stay readable; csv/tsv/json keep every column."""
+def heading(variables: list[str], index: int) -> str:
+    """A column's heading: ``clusterLabel`` reads "cluster" when the IRI column is hidden."""
+    name = variables[index]
+    if name.endswith("Label") and len(name) > 5 and name[:-5] in variables:
+        return name[:-5]
+    return name
+
+
+def cut(text: str, limit: int = CELL_LIMIT) -> str:
+    """``text``, or its first ``limit`` characters ending in the marker if it is longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + CUT
+
+
+def table_columns(variables: list[str], columns: tuple[str, ...] = ()) -> list[int]:
+    """Indexes of the columns a table shows.
+
+    The query's own choice when it names one (unknown names are ignored), else every column
+    but an IRI column whose ``<name>Label`` column is there too, so tables stay readable;
+    csv/tsv/json keep every column.
+    """
+    if columns:
+        chosen = [variables.index(c) for c in columns if c in variables]
+        if chosen:
+            return chosen
     names = set(variables)
     return [i for i, var in enumerate(variables) if f"{var}Label" not in names]
 

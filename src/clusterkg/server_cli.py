@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from clusterkg.errors import EXIT_OK, ClusterKGError
+from clusterkg.state import note as _note
 
 F = TypeVar("F", bound=Callable[..., Any])
-PROG = "clusterkg"
 _META = "clusterkg.remote"
 _DEFAULT_PREFIX = "https://w3id.org/clusterkg/graph/"
 
@@ -101,9 +101,6 @@ def remote_options(ctx: click.Context | None = None) -> Any:
         allow_partial=bool(given.get("allow_partial", False)),
     )
 
-
-def _note(message: str) -> None:
-    click.echo(f"{PROG}: {message}", err=True)
 
 
 # --- push ------------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
@@ -32,6 +33,9 @@ from clusterkg.build import write_atomically
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import CK, CKG, NON_SOURCE_GRAPHS, bind_prefixes, compact
 from clusterkg.paths import Home
+
+if TYPE_CHECKING:
+    from clusterkg.websource import WebMeta
 
 LOCK_NAME = ".clusterkg.lock"
 ENV_LOCK_TIMEOUT = "CLUSTERKG_LOCK_TIMEOUT"
@@ -198,6 +202,10 @@ class SourceInfo:
     generated_at: str | None = None
     command: str | None = None
     creator: str | None = None
+    url: str | None = None  # a web source's address
+    publisher: str | None = None
+    published: str | None = None
+    statement_by: list[str] = field(default_factory=list)
     replaces: list[URIRef] = field(default_factory=list)
     replaced_by: list[URIRef] = field(default_factory=list)
 
@@ -262,6 +270,16 @@ def _describe(dataset: Dataset, info: SourceInfo) -> None:
         info.derived_label = str(label) if label is not None else None
         file_name = dataset.value(derived, CK.fileName)
         info.derived_file_name = str(file_name) if file_name is not None else None
+        url = dataset.value(derived, URIRef("https://schema.org/url"))
+        info.url = str(url) if url is not None else None
+        publisher = dataset.value(derived, DCTERMS.publisher)
+        if publisher is not None:
+            name = dataset.value(publisher, RDFS.label)
+            info.publisher = str(name) if name is not None else str(publisher)
+        issued = dataset.value(derived, DCTERMS.issued)
+        info.published = str(issued) if issued is not None else None
+        senders = dataset.objects(derived, CK.statementBy)
+        info.statement_by = sorted(str(dataset.value(o, RDFS.label) or o) for o in senders)
     at = dataset.value(node, PROV.generatedAtTime)
     info.generated_at = str(at) if at is not None else None
     activity = dataset.value(node, PROV.wasGeneratedBy)
@@ -321,15 +339,18 @@ class Plan:
     document_triples: Graph
 
 
-def plan(home: Home, dataset: Dataset, source: str) -> Plan:
-    """Pick the graph name and resolve ``--source`` (a document label, file name or IRI).
+def plan(home: Home, dataset: Dataset, source: str, web: WebMeta | None = None) -> Plan:
+    """Pick the graph name and resolve ``--source`` (a document label, file name, IRI or URL).
 
-    An IRI (``<...>``, ``https://...``, ``urn:...`` or a project prefix such as ``cks:x``) is
-    used as it is; a name is looked up among the ck:SourceDocument labels and file names
-    (case-insensitively). A source that is not in the graph yet is declared as a new
-    ck:SourceDocument (``cks:<slug>``, labelled with the name or the IRI).
+    An http(s) address is a web page: a ck:WebSource whose metadata (title, publisher,
+    publication date ...) comes from ``web`` when the page is new to the graph. Any other IRI
+    (``<...>``, ``urn:...`` or a project prefix such as ``cks:x``) is used as it is; a name is
+    looked up among the ck:SourceDocument labels and file names (case-insensitively). A
+    source that is not in the graph yet is declared as a new ck:SourceDocument (``cks:<slug>``,
+    labelled with the name or the IRI).
     """
     from clusterkg.namespaces import CKS, expand
+    from clusterkg.websource import WebMeta, check, describe, graph_slug, is_web_address
 
     text = source.strip()
     if not text:
@@ -348,9 +369,15 @@ def plan(home: Home, dataset: Dataset, source: str) -> Plan:
             raise ClusterKGError(f"--source '{text}' names several source documents: {listed}")
         iri = matches[0] if matches else None
     triples = Graph()
+    base: str | None = None
     if iri is not None and iri in known:
         label = dataset.value(iri, RDFS.label)
         doc_label = str(label) if label is not None else str(iri)
+    elif iri is not None and is_web_address(str(iri)):
+        meta = check(replace(web, url=str(iri)) if web else WebMeta(url=str(iri)))
+        triples += describe(meta, _finder(dataset))
+        doc_label = meta.title
+        base = graph_slug(meta)
     else:
         doc_label = text
         if iri is None:
@@ -359,9 +386,32 @@ def plan(home: Home, dataset: Dataset, source: str) -> Plan:
         triples.add((iri, RDF.type, CK.SourceDocument))
         triples.add((iri, RDFS.label, Literal(doc_label)))
     graphs = {str(g.identifier).removeprefix(str(CKG)) for g in dataset.graphs()}
-    slug = unique_slug(slugify(doc_label, "source"), taken_slugs(home) | graphs)
+    slug = unique_slug(base or slugify(doc_label, "source"), taken_slugs(home) | graphs)
     return Plan(slug=slug, name=CKG[slug], path=graph_file(home, slug), document=iri,
                 document_label=doc_label, document_triples=triples)
+
+
+_LABELS = (RDFS.label, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+           URIRef("http://www.w3.org/2004/02/skos/core#altLabel"),
+           URIRef("http://www.w3.org/2004/02/skos/core#hiddenLabel"))
+
+
+def _finder(dataset: Dataset) -> Callable[[str, tuple[URIRef, ...]], URIRef | None]:
+    """Find a thing of some classes (or their subclasses) by one of its names, any case."""
+    from rdflib.namespace import RDFS as _RDFS
+
+    def find(name: str, classes: tuple[URIRef, ...]) -> URIRef | None:
+        wanted = name.strip().casefold()
+        accepted = set(classes)
+        for cls in classes:
+            accepted |= set(dataset.transitive_subjects(_RDFS.subClassOf, cls))
+        found = sorted({node for predicate in _LABELS
+                        for node, label in dataset.subject_objects(predicate)
+                        if isinstance(node, URIRef) and str(label).casefold() == wanted
+                        and set(dataset.objects(node, RDF.type)) & accepted}, key=str)
+        return found[0] if found else None
+
+    return find
 
 
 def _documents(dataset: Dataset) -> dict[URIRef, set[str]]:

@@ -21,6 +21,7 @@ Rules shared by every kind:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ from clusterkg.namespaces import (
     compact,
     expand,
 )
+from clusterkg.orgnumber import valid_org_number
 from clusterkg.sources import slugify
 
 LABELS = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
@@ -53,9 +55,16 @@ MEMBER_KINDS = URIRef("https://w3id.org/clusterkg/member-kind/memberKinds")
 ORG_KINDS = URIRef("https://w3id.org/clusterkg/org-kind/organisationKinds")
 ROLES = URIRef("https://w3id.org/clusterkg/role/roles")
 LEVELS = CKL.levels
+BRANDS = CKL.brands
+LEVEL_CHANGES = URIRef("https://w3id.org/clusterkg/level-change/levelChanges")
+FOCUS_SCHEME = URIRef("https://w3id.org/clusterkg/id/focus/focus-areas")
 BASE_ROLE = URIRef("https://w3id.org/clusterkg/location-role/base")
+ONGOING = URIRef("https://w3id.org/clusterkg/emphasis/ongoing")
 MEMBER_ROLE = URIRef("https://w3id.org/clusterkg/role/member")
 FACT_NS = str(CKR) + "fact/"
+# What says where a fact comes from rather than what it says: not part of its identity.
+_PROVENANCE = {CK.sourceDocument, CK.sourceSection, CK.sourceLine, CK.assertionMode,
+               CK.inferenceReason}
 
 
 # --- what each kind of spreadsheet holds ---------------------------------------------------
@@ -84,14 +93,29 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("clusters", "a cluster, and optionally its level for a period, its host and region", (
-        Column("name", True, "the cluster's name; a new cluster unless one has that name",
-               "Ocean Hyway Cluster"),
-        Column("level", False, "programme level: Arena, Arena Pro or GCE", "Arena"),
+    Kind("clusters", "a cluster as a source names it: its level (and what changed), host, "
+         "region, place and industry", (
+        Column("name", True, "the cluster's name; a new cluster unless one has that name "
+               "(or an alias)", "Ocean Hyway Cluster"),
+        Column("id", False, "the cluster's IRI in the graph (ckr:...), when the name alone "
+               "does not say which cluster it is", "ckr:energy-valley"),
+        Column("alias", False, "other names the source uses for it, separated by ;",
+               "OHC; Ocean Hyway"),
+        Column("level", False, "programme level: Arena, Arena Pro, GCE, or NCE (level) "
+               "before 2019", "Arena"),
+        Column("change", False, "what the source says happened at that level: entered, "
+               "moved up, extended, left, continued, status (it holds the level)", "entered"),
         Column("from", False, "first day (or year) at that level", "2019-07-01"),
         Column("to", False, "last day (or year) at that level", "2024-06-30"),
-        Column("host", False, "host organisation (already in the graph)", "Validé AS"),
-        Column("region", False, "the place the cluster is based in (in the graph)", "Rogaland"),
+        Column("duration", False, "years at that level, as the source says (e.g. 5)", "5"),
+        Column("announcement", False, "the announcement it was decided at: its date "
+               "(YYYY-MM-DD) or name", "2019-11-08"),
+        Column("host", False, "host organisation (new unless one has that name)", "Validé AS"),
+        Column("region", False, "the county or region the cluster is based in", "Rogaland"),
+        Column("place", False, "the town or municipality it is based in", "Stavanger"),
+        Column("industry", False, "what the cluster works on, in the source's words",
+               "helseteknologi"),
+        Column("locator", False, "where on the page: a heading", "Nye Arena-klynger"),
     )),
     Kind("organisations", "an organisation", (
         Column("name", True, "the organisation's name", "Lyse AS"),
@@ -120,6 +144,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("date", False, "the date the count holds for (YYYY-MM-DD)", "2024-01-01"),
         Column("source", False, "the document the count is from, if not the --source one",
                "Årsrapport 2023"),
+        Column("locator", False, "where in the source: a heading", "Om klyngen"),
     )),
     Kind("grants", "money given to a cluster per year for a period", (
         Column("cluster", True, "the cluster that receives the grant",
@@ -141,6 +166,56 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                "Validé AS"),
         Column("from", False, "first day (or year) in the post", "2021-01-01"),
         Column("to", False, "last day (or year) in the post", ""),
+        Column("locator", False, "where in the source: a heading", ""),
+    )),
+    Kind("announcements", "what a source says about one announcement of the programme "
+         "(several rows for one date describe the same announcement, e.g. one per level)", (
+        Column("date", True, "the day of the announcement (YYYY-MM-DD), or its month (YYYY-MM) "
+               "if the source gives only that", "2017-10-16"),
+        Column("announcement", False, "an announcement already in the graph that this is "
+               "(its name or IRI), if the graph knows it without its date",
+               "ckr:announcement-8-november"),
+        Column("time", False, "the time of day, if given (HH:MM)", "10:00"),
+        Column("date_reason_en", False, "if the source does not give the date in words but "
+               "lets you read it (e.g. from its own date): why, in English; the date is then "
+               "recorded as inferred", "Reported as news of the month the page was published."),
+        Column("date_reason_nb", False, "the same reason in Norwegian (both or neither)",
+               "Meldt som nyhet i måneden siden ble publisert."),
+        Column("announced_by", False, "the organisations that made it, separated by ;",
+               "Innovasjon Norge; Siva; Norges forskningsråd"),
+        Column("level", False, "the level the figures of the row are about (empty: all)",
+               "Arena"),
+        Column("admitted", False, "how many clusters were taken up (at that level)", "5"),
+        Column("applications", False, "how many applied (for that level)", "31"),
+        Column("average_per_year", False, "average support per cluster and year at that "
+               "level", "2200000"),
+        Column("frame_per_year", False, "the programme's total frame for the year", "190000000"),
+        Column("currency", False, "ISO 4217 code (default NOK)", "NOK"),
+        Column("locator", False, "where on the page: a heading", ""),
+    )),
+    Kind("renames", "a cluster changing its name", (
+        Column("cluster", True, "the cluster (any of its names)", "Subsea Valley"),
+        Column("old_name", True, "the name before", "Arena Subsea Valley"),
+        Column("new_name", True, "the name after", "NCE Energy Technology"),
+        Column("date", False, "when (YYYY-MM-DD, YYYY-MM or YYYY)", "2017"),
+        Column("locator", False, "where in the source: a heading", ""),
+    )),
+    Kind("programme", "a statement about the programme itself: who owns or funds it, its "
+         "levels and brands over time, how many clusters it has", (
+        Column("statement", True, "owner, funder, level, brand or portfolio", "funder"),
+        Column("programme", False, "the programme (default: the one in the graph)",
+               "Norwegian Innovation Clusters"),
+        Column("organisation", False, "owner: the owning organisation; funder: the funder "
+               "(e.g. a ministry)", "Nærings- og fiskeridepartementet"),
+        Column("level", False, "level or brand: Arena, Arena Pro, NCE (level), GCE, NCE; "
+               "portfolio: the level counted (empty: all)", "GCE"),
+        Column("from", False, "level/brand: first year (or day)", "2014"),
+        Column("to", False, "level/brand: last year (or day)", ""),
+        Column("duration", False, "level: the usual years a cluster holds it", "10"),
+        Column("count", False, "portfolio: the number of clusters", "39"),
+        Column("date", False, "portfolio: the day the count holds for (YYYY-MM-DD)", ""),
+        Column("year", False, "portfolio: the year it holds for, if no day is given", "2016"),
+        Column("locator", False, "where in the source: a heading", ""),
     )),
 )}
 
@@ -374,6 +449,8 @@ class Importer:
         self.resolver = Resolver(dataset, self.out)
         self.minted: set[str] = set()
         self.row = 0
+        self.pending: list[tuple[str, URIRef]] = []
+        self.locator = ""
 
     # helpers -------------------------------------------------------------------------------
 
@@ -385,11 +462,73 @@ class Importer:
         self.rows.setdefault(s, self.where())
 
     def fact(self, name: str, cls: URIRef, document: URIRef | None = None) -> URIRef:
-        node = URIRef(f"{FACT_NS}{self.graph_slug}/{name}-r{self.row}")
+        """A new fact node; ``finish_row`` gives it its IRI from what it says.
+
+        The IRI depends on the fact's content only (class, values, period), not on the source
+        or the row, so that two sources stating the same fact make one node with two
+        ck:sourceDocument values (corroboration), and a different value makes another fact.
+        """
+        node = URIRef(f"{FACT_NS}{name}/pending-{len(self.pending)}")
+        self.pending.append((name, node))
         self.add(node, RDF.type, cls)
         self.add(node, CK.assertionMode, CK.stated)
         self.add(node, CK.sourceDocument, document or self.document)
+        if self.locator:
+            self.add(node, CK.sourceSection, self.section(self.locator, document))
         return node
+
+    def section(self, heading: str, document: URIRef | None = None) -> URIRef:
+        doc = document or self.document
+        node = URIRef(f"{doc}#section-{slugify(heading, 'section')}")
+        self.add(node, RDF.type, CK.SourceSection)
+        self.add(node, CK.inDocument, doc)
+        self.add(node, RDFS.label, Literal(heading))
+        return node
+
+    def finish_row(self) -> None:
+        """Give the row's new facts (and their periods) their content-addressed IRIs."""
+        for name, node in self.pending:
+            period = URIRef(f"{node}-period")
+            content = sorted(
+                f"{p.n3()} {o.n3()}" for _, p, o in self.out.triples((node, None, None))
+                if p not in _PROVENANCE and o != period
+            ) + sorted(f"period {p.n3()} {o.n3()}"
+                       for _, p, o in self.out.triples((period, None, None)))
+            digest = hashlib.sha256("\n".join(content).encode("utf-8")).hexdigest()[:10]
+            words = [str(o).rstrip("/").rsplit("/", 1)[-1]
+                     for p, o in sorted(self.out.predicate_objects(node))
+                     if isinstance(o, URIRef) and p not in _PROVENANCE and p != RDF.type
+                     and o != period][:3]
+            readable = slugify("-".join(words), "fact")[:60]
+            target = self.same_fact(node) or URIRef(f"{FACT_NS}{name}/{readable}-{digest}")
+            self._rename(node, target)
+            self._rename(period, URIRef(f"{target}-period"))
+        self.pending.clear()
+
+    def same_fact(self, node: URIRef) -> URIRef | None:
+        """An existing fact (e.g. of a hand-written source) that says exactly what ``node``
+        says, so that this source is recorded as another source of it, not as a duplicate."""
+        mine = _content(self.out, node)
+        anchors = [(p, o) for p, o in mine if isinstance(o, URIRef) and p != RDF.type]
+        if not anchors or self.out.value(node, CK.period) is not None:
+            return None  # facts with periods keep their own, content-addressed IRI
+        p, o = anchors[0]
+        for candidate in sorted(set(self.dataset.subjects(p, o)), key=str):
+            if (isinstance(candidate, URIRef)
+                    and (candidate, CK.assertionMode, CK.inferred) not in self.dataset
+                    and _content(self.dataset, candidate) == mine):
+                return candidate  # a stated fact: a reading stays a reading of its own source
+        return None
+
+    def _rename(self, old: URIRef, new: URIRef) -> None:
+        for s, p, o in list(self.out.triples((old, None, None))):
+            self.out.remove((s, p, o))
+            self.out.add((new, p, o))
+        for s, p, o in list(self.out.triples((None, None, old))):
+            self.out.remove((s, p, o))
+            self.out.add((s, p, new))
+        if old in self.rows:
+            self.rows.setdefault(new, self.rows.pop(old))
 
     def new_entity(self, label: str, cls: URIRef) -> URIRef:
         node = self.fresh(CKR, slugify(label))
@@ -429,12 +568,12 @@ class Importer:
             raise _Bad(column, "must be filled in")
         return text
 
-    def period(self, fact: URIRef, row: Row) -> None:
+    def period(self, fact: URIRef, row: Row, years: int | None = None) -> None:
         start = _date_or_year(row, "from")
         end = _date_or_year(row, "to")
         if start is not None and end is not None and _before(end, start):
             raise _Bad("to", f"the end {end} is before the start {start}")
-        if start is None and end is None:
+        if start is None and end is None and years is None:
             return
         period = URIRef(f"{fact}-period")
         self.add(fact, CK.period, period)
@@ -443,6 +582,88 @@ class Importer:
             self.add(period, CK.startDate, start)
         if end is not None:
             self.add(period, CK.endDate, end)
+        if years is not None:
+            self.add(period, CK.duration, Literal(f"P{years}Y", datatype=XSD.duration))
+
+    def find_or_make(self, text: str, cls: URIRef, what: str, column: str) -> URIRef:
+        """The thing of class ``cls`` called ``text``, or a new one with that name."""
+        try:
+            found = self.resolver.find(text, self.resolver.is_a(cls), what)
+        except _Bad as bad:
+            raise _Bad(column, bad.reason) from None
+        return found if found is not None else self.new_entity(text, cls)
+
+    def programme(self, row: Row) -> URIRef:
+        """The programme a row is about: its column, else the one programme in the graph."""
+        text = row.get("programme")
+        if text:
+            node = self.ref(row, "programme", self.resolver.is_a(CK.Programme), "programme")
+            assert node is not None
+            return node
+        known = sorted({s for s in self.dataset.subjects(RDF.type, CK.Programme)
+                        if isinstance(s, URIRef)}, key=str)
+        if len(known) != 1:
+            raise _Bad("programme", "say which programme (the graph has "
+                       f"{len(known)} programmes)")
+        return known[0]
+
+    def announcement(self, row: Row, column: str = "announcement") -> URIRef | None:
+        """An announcement by name/IRI, or by its date (a stated date in the graph), or new."""
+        text = row.get(column)
+        if not text:
+            return None
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?", text):
+            iri = _as_iri(text)
+            if iri is not None and str(iri).startswith(str(CKR) + "announcement") and not (
+                    self.resolver.exists(iri)):
+                return self.new_announcement(iri, str(iri).rsplit("/", 1)[-1])
+            found = self.ref(row, column, self.resolver.is_a(CK.Announcement), "announcement")
+            assert found is not None
+            return found
+        day = _partial_date(text, column)
+        for graph in (self.out, self.dataset):
+            for statement in graph.subjects(CK.date, day):
+                about = graph.value(statement, CK.about)
+                if isinstance(about, URIRef) and CK.Announcement in self.resolver.types(about):
+                    return about
+        node = CKR[f"announcement/{text}"]
+        if not self.resolver.exists(node):
+            self.new_announcement(node, text)
+        self.date_statement(node, day)
+        return node
+
+    def new_announcement(self, node: URIRef, key: str) -> URIRef:
+        """An announcement the graph does not know yet, named by its key (date or month)."""
+        self.add(node, RDF.type, CK.Announcement)
+        self.add(node, RDFS.label, Literal(f"Kunngjøring i klyngeprogrammet {key}", lang="nb"))
+        self.add(node, RDFS.label, Literal(f"Cluster programme announcement {key}", lang="en"))
+        self.add(node, CK.sourceDocument, self.document)
+        return node
+
+    def date_statement(self, about: URIRef, day: Literal) -> URIRef:
+        fact = self.fact("date", CK.DateStatement)
+        self.add(fact, CK.about, about)
+        self.add(fact, CK.date, day)
+        return fact
+
+    def focus_area(self, text: str) -> URIRef:
+        found = self.resolver.find(text, self.resolver.is_a(CK.FocusArea), "focus area")
+        if found is not None:
+            return found
+        node = self.fresh(Namespace(str(CKR) + "focus/"), slugify(text, "focus"))
+        self.add(node, RDF.type, CK.FocusArea)
+        self.add(node, RDFS.label, Literal(text))
+        self.add(node, SKOS.prefLabel, Literal(text))
+        self.add(node, SKOS.inScheme, FOCUS_SCHEME)
+        self.add(node, CK.sourceDocument, self.document)
+        self.resolver.remember(node, text)
+        return node
+
+    def located(self, cluster: URIRef, place: URIRef) -> None:
+        fact = self.fact("location", CK.Location)
+        self.add(fact, CK.cluster, cluster)
+        self.add(fact, CK.place, place)
+        self.add(fact, CK.locationRole, BASE_ROLE)
 
     def cluster(self, row: Row, column: str = "cluster") -> URIRef:
         self.required(row, column)
@@ -457,29 +678,213 @@ class Importer:
 
     def clusters(self, row: Row) -> None:
         name = self.required(row, "name")
-        cluster = self.resolver.find(name, self.resolver.is_a(CK.Cluster), "cluster")
+        aliases = [a.strip() for a in row.get("alias").split(";") if a.strip()]
+        cluster = None
+        if row.get("id"):
+            cluster = _as_iri(row.get("id"))
+            if cluster is None:
+                raise _Bad("id", f"'{row.get('id')}' is not an IRI (ckr:x or https://...)")
+            if not self.resolver.exists(cluster):
+                self.add(cluster, RDF.type, CK.Cluster)
+                self.add(cluster, RDFS.label, Literal(name))
+                self.add(cluster, CK.sourceDocument, self.document)
+                self.resolver.remember(cluster, name)
+            elif not self.resolver.is_a(CK.Cluster)(cluster):
+                raise _Bad("id", f"{compact(str(cluster))} is not a cluster")
+        for text in (name, *aliases):
+            cluster = cluster or self.resolver.find(text, self.resolver.is_a(CK.Cluster),
+                                                    "cluster")
         if cluster is None:
             cluster = self.new_entity(name, CK.Cluster)
+        else:
+            self.add(cluster, CK.sourceDocument, self.document)
+            if not self.named(cluster, name):
+                self.add(cluster, SKOS.altLabel, Literal(name))
+                self.resolver.remember(cluster, name)
+        for alias in aliases:
+            if alias.casefold() != name.casefold():
+                self.add(cluster, SKOS.altLabel, Literal(alias))
+                self.resolver.remember(cluster, alias)
         level = self.ref(row, "level", self.resolver.in_scheme(LEVELS), "level", LEVELS,
                          self.resolver.vocabulary_names(LEVELS))
         if level is not None:
+            change = self.ref(row, "change", self.resolver.in_scheme(LEVEL_CHANGES),
+                              "level change", LEVEL_CHANGES,
+                              self.resolver.vocabulary_names(LEVEL_CHANGES))
+            years = _whole_number(row.get("duration"), "duration") if row.get("duration") else None
+            decided = self.announcement(row)
             fact = self.fact("level", CK.LevelAssignment)
             self.add(fact, CK.cluster, cluster)
             self.add(fact, CK.level, level)
-            self.period(fact, row)
-        elif row.get("from") or row.get("to"):
-            raise _Bad("level", "from/to give the period at a level: fill in the level too")
-        host = self.organisation(row, "host")
-        if host is not None:
+            if change is not None:
+                self.add(fact, CK.levelChange, change)
+            if decided is not None:
+                self.add(fact, CK.decidedAt, decided)
+            if self.default_programme() is not None:
+                self.add(fact, CK.programme, self.default_programme())  # type: ignore[arg-type]
+            self.period(fact, row, years)
+        elif any(row.get(c) for c in ("from", "to", "change", "duration", "announcement")):
+            raise _Bad("level", "from/to/change/duration/announcement describe a level: fill "
+                       "in the level too")
+        if row.get("host"):
+            host = self.find_or_make(row.get("host"), ORG.Organization, "organisation", "host")
             fact = self.fact("hosting", CK.Hosting)
             self.add(fact, CK.cluster, cluster)
             self.add(fact, CK.host, host)
-        region = self.ref(row, "region", self.resolver.is_a(CK.Place), "place")
-        if region is not None:
-            fact = self.fact("location", CK.Location)
+        for column in ("region", "place"):
+            if row.get(column):
+                self.located(cluster, self.find_or_make(row.get(column), CK.Place, "place",
+                                                        column))
+        if row.get("industry"):
+            fact = self.fact("focus", CK.FocusStatement)
             self.add(fact, CK.cluster, cluster)
-            self.add(fact, CK.place, region)
-            self.add(fact, CK.locationRole, BASE_ROLE)
+            self.add(fact, CK.focusArea, self.focus_area(row.get("industry")))
+            self.add(fact, CK.emphasis, ONGOING)  # the source gives no weight
+
+    def named(self, node: URIRef, name: str) -> bool:
+        """Whether ``node`` already has ``name`` (any case) as a name, in the graph or here."""
+        return any(str(label).casefold() == name.casefold()
+                   for graph in (self.dataset, self.out) for p in LABELS
+                   for label in graph.objects(node, p))
+
+    def default_programme(self) -> URIRef | None:
+        known = sorted({s for s in self.dataset.subjects(RDF.type, CK.Programme)
+                        if isinstance(s, URIRef)}, key=str)
+        return known[0] if len(known) == 1 else None
+
+    def announcements(self, row: Row) -> None:
+        self.required(row, "date")
+        node = self.announcement(row, "announcement") if row.get("announcement") else None
+        day = _partial_date(row.get("date"), "date")
+        reasons = (row.get("date_reason_en"), row.get("date_reason_nb"))
+        if any(reasons) and not all(reasons):
+            raise _Bad("date_reason_nb" if reasons[0] else "date_reason_en",
+                       "give the reason in both English and Norwegian")
+        if node is None and all(reasons):
+            node = CKR[f"announcement/{row.get('date')}"]
+            if not self.resolver.exists(node):
+                self.new_announcement(node, row.get("date"))
+        if node is None:
+            node = self.announcement(row, "date")
+        else:
+            statement = self.date_statement(node, day)
+            if all(reasons):
+                self.out.remove((statement, CK.assertionMode, CK.stated))
+                self.add(statement, CK.assertionMode, CK.inferred)
+                self.add(statement, CK.inferenceReason, Literal(reasons[0], lang="en"))
+                self.add(statement, CK.inferenceReason, Literal(reasons[1], lang="nb"))
+        assert node is not None
+        if row.get("time"):
+            if day.datatype != XSD.date:
+                raise _Bad("time", "a time of day needs the full date (YYYY-MM-DD)")
+            if not re.fullmatch(r"[0-2][0-9]:[0-5][0-9]", row.get("time")):
+                raise _Bad("time", f"'{row.get('time')}' is not a time of day (HH:MM)")
+            moment = Literal(f"{row.get('date')}T{row.get('time')}:00", datatype=XSD.dateTime)
+            self.date_statement(node, moment)
+        for name in [n.strip() for n in row.get("announced_by").split(";") if n.strip()]:
+            fact = self.fact("announcing", CK.Announcing)
+            self.add(fact, CK.announcement, node)
+            self.add(fact, CK.announcedBy, self.find_or_make(name, ORG.Organization,
+                                                             "organisation", "announced_by"))
+        level = self.ref(row, "level", self.resolver.in_scheme(LEVELS), "level", LEVELS,
+                         self.resolver.vocabulary_names(LEVELS))
+        programme = self.programme(row)
+        currency = _currency(row)
+        for column, cls in (("admitted", CK.AdmissionCount), ("applications", CK.ApplicationCount)):
+            if row.get(column):
+                fact = self.fact(column, cls)
+                self.add(fact, CK.announcement, node)
+                self.add(fact, CK.programme, programme)
+                self.add(fact, CK["count"], Literal(_whole_number(row.get(column), column),
+                                                   datatype=XSD.integer))
+                if level is not None:
+                    self.add(fact, CK.level, level)
+        if row.get("average_per_year"):
+            if level is None:
+                raise _Bad("level", "an average per year is for one level: fill in the level")
+            fact = self.fact("average-grant", CK.AverageGrant)
+            self.add(fact, CK.announcement, node)
+            self.add(fact, CK.programme, programme)
+            self.add(fact, CK.level, level)
+            self.add(fact, CK.annualAmount, Literal(_amount(row.get("average_per_year"),
+                                                            "average_per_year"),
+                                                    datatype=XSD.decimal))
+            self.add(fact, SCHEMA.currency, Literal(currency))
+            self.add(fact, CK.year, Literal(row.get("date")[:4], datatype=XSD.gYear))
+        if row.get("frame_per_year"):
+            fact = self.fact("budget", CK.ProgrammeBudget)
+            self.add(fact, CK.programme, programme)
+            self.add(fact, CK.annualAmount, Literal(_amount(row.get("frame_per_year"),
+                                                            "frame_per_year"),
+                                                    datatype=XSD.decimal))
+            self.add(fact, SCHEMA.currency, Literal(currency))
+            self.add(fact, CK.year, Literal(row.get("date")[:4], datatype=XSD.gYear))
+
+    def renames(self, row: Row) -> None:
+        cluster = self.cluster(row)
+        old, new = self.required(row, "old_name"), self.required(row, "new_name")
+        if old.casefold() == new.casefold():
+            raise _Bad("new_name", f"'{new}' is the old name: a rename cannot point at itself")
+        fact = self.fact("renaming", CK.Renaming)
+        self.add(fact, CK.cluster, cluster)
+        self.add(fact, CK.oldName, Literal(old))
+        self.add(fact, CK.newName, Literal(new))
+        if row.get("date"):
+            self.add(fact, CK.date, _partial_date(row.get("date"), "date"))
+        for name in (old, new):
+            if not self.named(cluster, name):
+                self.add(cluster, SKOS.altLabel, Literal(name))
+                self.add(cluster, CK.sourceDocument, self.document)
+                self.resolver.remember(cluster, name)
+
+    def programme_statements(self, row: Row) -> None:
+        statement = self.required(row, "statement").lower()
+        programme = self.programme(row)
+        if statement in ("owner", "funder"):
+            self.required(row, "organisation")
+            org = self.find_or_make(row.get("organisation"), ORG.Organization, "organisation",
+                                    "organisation")
+            if statement == "owner":
+                fact = self.fact("programme-owner", CK.ProgrammeOwnership)
+                self.add(fact, CK.owner, org)
+            else:
+                fact = self.fact("programme-funder", CK.ProgrammeFunding)
+                self.add(fact, SCHEMA.funder, org)
+            self.add(fact, CK.programme, programme)
+        elif statement in ("level", "brand"):
+            self.required(row, "level")
+            scheme = LEVELS if statement == "level" else BRANDS
+            level = self.ref(row, "level", self.resolver.in_scheme(scheme), statement, scheme,
+                             self.resolver.vocabulary_names(scheme))
+            years = _whole_number(row.get("duration"), "duration") if row.get("duration") else None
+            fact = self.fact("programme-level", CK.LevelDefinition)
+            self.add(fact, CK.programme, programme)
+            self.add(fact, CK.level, level)  # type: ignore[arg-type]
+            self.add(fact, CK.asBrand, Literal(statement == "brand"))
+            if years is not None:
+                self.add(fact, CK.standardDuration, Literal(f"P{years}Y", datatype=XSD.duration))
+            if row.get("from") or row.get("to"):
+                self.period(fact, row)
+        elif statement == "portfolio":
+            count = _whole_number(self.required(row, "count"), "count")
+            level = self.ref(row, "level", self.resolver.in_scheme(LEVELS), "level", LEVELS,
+                             self.resolver.vocabulary_names(LEVELS))
+            if not row.get("date") and not row.get("year"):
+                raise _Bad("date", "say when the count holds: a date or a year")
+            fact = self.fact("portfolio", CK.PortfolioCount)
+            self.add(fact, CK.programme, programme)
+            self.add(fact, CK["count"], Literal(count, datatype=XSD.integer))
+            if level is not None:
+                self.add(fact, CK.level, level)
+            if row.get("date"):
+                self.add(fact, CK.observationDate, _date(row.get("date"), "date"))
+            else:
+                if not re.fullmatch(r"[0-9]{4}", row.get("year")):
+                    raise _Bad("year", f"'{row.get('year')}' is not a year (YYYY)")
+                self.add(fact, CK.year, Literal(row.get("year"), datatype=XSD.gYear))
+        else:
+            raise _Bad("statement", f"'{statement}' is not one of: owner, funder, level, brand, "
+                       "portfolio")
 
     def organisations(self, row: Row) -> None:
         name = self.required(row, "name")
@@ -487,6 +892,10 @@ class Importer:
         if number and not re.fullmatch(r"[0-9]{9}", number):
             raise _Bad("organisation_number", f"'{row.get('organisation_number')}' is not nine "
                        "digits")
+        if number and not valid_org_number(number):
+            raise _Bad("organisation_number", f"'{row.get('organisation_number')}' is not a "
+                       "valid organisation number: its last digit is not the mod-11 check "
+                       "digit of the first eight (check it in Enhetsregisteret)")
         kind = self.ref(row, "kind", self.resolver.in_scheme(ORG_KINDS), "organisation kind",
                         ORG_KINDS, self.resolver.vocabulary_names(ORG_KINDS))
         place = self.ref(row, "place", self.resolver.is_a(CK.Place), "place")
@@ -543,10 +952,7 @@ class Importer:
                            "earlier rows of this file")
             funders.append(found)
         amount = _amount(self.required(row, "amount_per_year"), "amount_per_year")
-        currency = (row.get("currency") or "NOK").upper()
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise _Bad("currency", f"'{row.get('currency')}' is not a three-letter currency "
-                       "code such as NOK or EUR")
+        currency = _currency(row)
         fact = self.fact("grant", CK.Grant)
         self.add(fact, SCHEMA.fundedItem, cluster)
         for funder in funders:
@@ -596,26 +1002,45 @@ HANDLERS: dict[str, Callable[[Importer, Row], None]] = {
     "member-counts": Importer.member_counts,
     "grants": Importer.grants,
     "people": Importer.people,
+    "announcements": Importer.announcements,
+    "renames": Importer.renames,
+    "programme": Importer.programme_statements,
 }
 
 
 def import_rows(dataset: Graph, kind: Kind, path: Path, rows: Iterable[Row], *,
                 graph_slug: str, document: URIRef) -> Imported:
     """RDF for all rows, or RowErrors listing every bad row (then nothing is imported)."""
-    importer = Importer(dataset, path, graph_slug, document)
-    handler = HANDLERS[kind.name]
+    return import_files(dataset, [(kind, path, list(rows))], graph_slug=graph_slug,
+                        document=document)
+
+
+def import_files(dataset: Graph, files: list[tuple[Kind, Path, list[Row]]], *,
+                 graph_slug: str, document: URIRef) -> Imported:
+    """RDF for the rows of several files of one source, in order; names made by earlier files
+    are known to later ones. RowErrors lists every bad row of every file."""
     errors: list[RowError] = []
-    for row in rows:
-        importer.row = row.number
-        before = set(importer.out)
-        try:
-            handler(importer, row)
-        except _Bad as bad:
-            errors.append(RowError(path, row.number, bad.column, bad.reason))
-            for triple in set(importer.out) - before:  # keep a bad row's half out of later rows
-                importer.out.remove(triple)
+    importer: Importer | None = None
+    for kind, path, rows in files:
+        if importer is None:
+            importer = Importer(dataset, path, graph_slug, document)
+        importer.path = path
+        handler = HANDLERS[kind.name]
+        for row in rows:
+            importer.row = row.number
+            importer.locator = row.get("locator")
+            before = set(importer.out)
+            try:
+                handler(importer, row)
+                importer.finish_row()
+            except _Bad as bad:
+                errors.append(RowError(path, row.number, bad.column, bad.reason))
+                importer.pending.clear()
+                for triple in set(importer.out) - before:  # keep a bad row's half out
+                    importer.out.remove(triple)
     if errors:
         raise RowErrors(errors)
+    assert importer is not None
     return Imported(graph=importer.out, rows=importer.rows)
 
 
@@ -665,6 +1090,37 @@ def _date(text: str, column: str) -> Literal:
         return Literal(date.fromisoformat(text), datatype=XSD.date)
     except ValueError:
         raise _Bad(column, f"'{text}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def _content(graph: Graph, node: Node) -> frozenset[tuple[Node, Node]]:
+    """What a fact says: its class, properties and values, without provenance and wording
+    (a category label in the source's words does not make it another fact)."""
+    from clusterkg.delta import PROVENANCE
+
+    said = {(p, Literal(str(o)) if isinstance(o, Literal) and o.datatype == XSD.string else o)
+            for p, o in graph.predicate_objects(node)
+            if p not in _PROVENANCE and (p not in PROVENANCE or p == RDF.type)}
+    return frozenset(said)
+
+
+def _currency(row: Row) -> str:
+    currency = (row.get("currency") or "NOK").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise _Bad("currency", f"'{row.get('currency')}' is not a three-letter currency code "
+                   "such as NOK or EUR")
+    return currency
+
+
+def _partial_date(text: str, column: str) -> Literal:
+    """A day, a month (YYYY-MM) or a year, as precisely as the source gives it."""
+    if re.fullmatch(r"[0-9]{4}", text):
+        return Literal(text, datatype=XSD.gYear)
+    if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        return Literal(text, datatype=XSD.gYearMonth)
+    try:
+        return _date(text, column)
+    except _Bad:
+        raise _Bad(column, f"'{text}' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY") from None
 
 
 def _date_or_year(row: Row, column: str) -> Literal | None:

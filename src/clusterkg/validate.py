@@ -122,13 +122,7 @@ def validate_graphs(
         )
     except Exception as exc:  # pySHACL reports bad shapes with its own exception types
         raise ClusterKGError(f"SHACL validation failed: {type(exc).__name__}: {exc}") from exc
-    bind_prefixes(report_graph)
-    findings = [
-        _finding(report_graph, shapes, data, node, lang)
-        for node in report_graph.objects(None, SH.result)
-    ]
-    findings.sort(key=_sort_key)
-    return Report(conforms=bool(conforms), findings=findings, graph=report_graph)
+    return report_from(bool(conforms), report_graph, shapes, data, lang)
 
 
 def report_from(conforms: bool, report_graph: Graph, shapes: Graph, labels: Graph,
@@ -142,8 +136,30 @@ def report_from(conforms: bool, report_graph: Graph, shapes: Graph, labels: Grap
         _finding(report_graph, shapes, labels, node, lang)
         for node in report_graph.objects(None, SH.result)
     ]
+    findings = _type_before_range(findings)
     findings.sort(key=_sort_key)
     return Report(conforms=bool(conforms), findings=findings, graph=report_graph)
+
+
+_TYPE_RULES = {str(SH.DatatypeConstraintComponent), str(SH.OrConstraintComponent)}
+_RANGE_RULES = {str(SH[c]) for c in ("MinInclusiveConstraintComponent",
+                                     "MinExclusiveConstraintComponent",
+                                     "MaxInclusiveConstraintComponent",
+                                     "MaxExclusiveConstraintComponent")}
+
+
+def _type_before_range(findings: list[Finding]) -> list[Finding]:
+    """A value of the wrong type is reported under its type rule only.
+
+    "twelve" as a count breaks the datatype rule, and engines then also report the range rule
+    (sh:minInclusive cannot compare it); the range result says nothing the type result does
+    not, and would send the reader to the wrong rule.
+    """
+    typed = {(f.focus_node, f.result_path, f.value) for f in findings
+             if f.source_constraint_component in _TYPE_RULES}
+    return [f for f in findings
+            if not (f.source_constraint_component in _RANGE_RULES
+                    and (f.focus_node, f.result_path, f.value) in typed)]
 
 
 def _cache_sparql_translation() -> None:
@@ -355,6 +371,13 @@ def describe_shape(shapes: Graph, shape: Node, name: Namer) -> str:
 # --- output --------------------------------------------------------------------------------
 
 
+def render(report: Report, fmt: str, lang: str = "en") -> str:
+    """The report as ``text`` (for people, in ``lang``), ``json`` or ``turtle``."""
+    if fmt == "text":
+        return to_text(report, lang)
+    return {"json": to_json, "turtle": to_turtle}[fmt](report)
+
+
 def to_json(report: Report) -> str:
     """``{"conforms": bool, "results": [...]}`` with stable camelCase keys and full IRIs."""
     results = []
@@ -372,32 +395,47 @@ def to_turtle(report: Report) -> str:
     return report.graph.serialize(format="turtle")
 
 
-def summary(report: Report) -> str:
-    """One line: conforms or not, and counts per severity."""
+def summary(report: Report, lang: str = "en") -> str:
+    """One line: conforms or not, and counts per severity, in ``lang``."""
+    from clusterkg.messages import count, text
+
     counts = report.counts()
-    parts = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in counts.items())
-    verdict = "conforms" if report.conforms else "does NOT conform"
-    return f"SHACL validation: {verdict} ({parts})"
+    parts = ", ".join(count(n, k.lower(), lang) for k, n in counts.items())
+    verdict = text("conforms" if report.conforms else "not conforms", lang)
+    return text("summary", lang, verdict=verdict, parts=parts)
 
 
-def to_text(report: Report) -> str:
-    """One block per result for people, then the summary line."""
+_WHERE = re.compile(r", (line|row) (\d+)$")
+
+
+def where(origin: str | None, lang: str) -> str | None:
+    """``file, line N`` / ``file, row N`` in ``lang`` (linje, rad)."""
+    if origin is None or lang != "nb":
+        return origin
+    return _WHERE.sub(lambda m: f", {'linje' if m.group(1) == 'line' else 'rad'} {m.group(2)}",
+                      origin)
+
+
+def to_text(report: Report, lang: str = "en") -> str:
+    """One block per result for people, then the summary line, with labels in ``lang``."""
+    from clusterkg.messages import text
+
     blocks = []
     for f in report.findings:
         node = f.focus_node_compact + (f" ({f.focus_label})" if f.focus_label else "")
-        lines = [f"{f.severity}: {node}"]
+        lines = [f"{text(f.severity, lang)}: {node}"]
         for label, value in (
             ("path", f.result_path_compact),
             ("value", f.value_compact),
             ("message", compact_iris(f.message)),
             ("shape", f.source_shape_compact),
             ("constraint", f.source_constraint_component_compact),
-            ("source", f.origin),
+            ("source", where(f.origin, lang)),
         ):
             if value:
-                lines.append(f"  {label + ':':<12}{value}")
+                lines.append(f"  {text(label, lang) + ':':<12}{value}")
         blocks.append("\n".join(lines))
-    blocks.append(summary(report))
+    blocks.append(summary(report, lang))
     return "\n\n".join(blocks) + "\n"
 
 
