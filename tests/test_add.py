@@ -8,7 +8,6 @@ byte-identical (a hash of every file).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from conftest import ROOT, Runner, assert_one_line_error, cli_env, snapshot
+from conftest import ROOT, Runner, assert_one_line_error, cli_env, copy_seed_project, snapshot
 
 FACTS = ROOT / "tests" / "data" / "facts"
 CK = "https://w3id.org/clusterkg/ontology#"
@@ -29,11 +28,8 @@ ENV = {"USER": "tester"}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A writable copy of the real project data."""
-    target = tmp_path / "project"
-    for folder in ("ontology", "graph", "shapes", "queries"):
-        shutil.copytree(ROOT / folder, target / folder)
-    return target
+    """A writable copy of the real project with the two documents' graphs."""
+    return copy_seed_project(tmp_path / "project")
 
 
 def ck(run: Runner, project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from conftest import ROOT, Runner, assert_one_line_error, cli_env, snapshot
+from conftest import Runner, assert_one_line_error, cli_env, copy_seed_project, snapshot
 
 CK = "https://w3id.org/clusterkg/ontology#"
 CKR = "https://w3id.org/clusterkg/id/"
@@ -24,10 +23,8 @@ CKR = "https://w3id.org/clusterkg/id/"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    target = tmp_path / "project"
-    for folder in ("ontology", "graph", "shapes", "queries"):
-        shutil.copytree(ROOT / folder, target / folder)
-    return target
+    """A writable copy of the real project with the two documents' graphs."""
+    return copy_seed_project(tmp_path / "project")
 
 
 def ck(run: Runner, project: Path, *args: str) -> subprocess.CompletedProcess[str]:

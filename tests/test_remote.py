@@ -21,6 +21,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -32,12 +33,15 @@ from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from conftest import ROOT, STORE_CACHE, assert_one_line_error, cli_env
+from conftest import ROOT, STORE_CACHE, assert_one_line_error, cli_env, copy_seed_project
 from servers import Server, free_port, start_oxigraph, stop
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 QUERY_NAMES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+# The servers get the two documents' graphs (a copy of the project with those only): the
+# comparisons are about the servers, not about the size of the programme's data.
+SEED = copy_seed_project(Path(tempfile.mkdtemp(prefix="clusterkg-remote-home-")) / "seed")
 SERVERS = ("oxigraph", "virtuoso")
 DURATION_GAP = "Virtuoso 7 stores xsd:duration as a number of months (virtuoso-opensource#936)"
 #: Named queries whose answers Virtuoso 7.2 gets wrong, and why.
@@ -66,10 +70,11 @@ NUMERIC = {XSD[t] for t in (
 
 def clusterkg(*args: str, env: dict[str, str] | None = None,
               timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI on the real project data (no --home: this checkout)."""
+    """Run the real CLI on a copy of the project with the two documents' graphs."""
     return subprocess.run(
         [sys.executable, "-m", "clusterkg", *args], capture_output=True, text=True,
-        env=cli_env(**(env or {})), cwd=ROOT, timeout=timeout, check=False,
+        env=cli_env(CLUSTERKG_HOME=str(SEED), **(env or {})), cwd=ROOT, timeout=timeout,
+        check=False,
     )
 
 
@@ -100,7 +105,7 @@ def embedded() -> Iterator[Dataset]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CLUSTERKG_CACHE_DIR", str(STORE_CACHE))
-        yield load_dataset(find_home(ROOT))
+        yield load_dataset(find_home(str(SEED)))
 
 
 @pytest.fixture(scope="session", params=SERVERS)
@@ -193,7 +198,7 @@ def test_named_query_same_rows_as_embedded(
         request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_GAPS[name], strict=True))
     if server.name == "virtuoso" and name in VIRTUOSO_FLAKY_GAPS:
         request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_FLAKY_GAPS[name], strict=False))
-    named = find_query(find_home(ROOT), name)
+    named = find_query(find_home(str(SEED)), name)
     values = coerce_params(named, {})
     local = run_query(embedded, named.text, resolve_labels(values, embedded), name=name)
     remote = run_named(Options(server.query_url), named, values)
@@ -256,7 +261,8 @@ def test_retries_while_the_server_starts(tmp_path: Path) -> None:
     pushing = subprocess.Popen(
         [sys.executable, "-m", "clusterkg", "push", "--endpoint", f"{base}/query",
          "--update-endpoint", f"{base}/store", "--retries", "6"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(CLUSTERKG_HOME=str(SEED)), cwd=ROOT,
     )
     late = None
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -68,6 +67,11 @@ PARAM_CASES: dict[str, list[tuple[str, ...]]] = {
         ("entity=ckr:announcement-8-november",),
     ],
     "strategy-periods": [("cluster=NSCC",), ("cluster=NTSC",)],
+    "portfolio-at": [("date=2019-12-31",), ("date=2015-01-01",)],
+    "level-transitions": [("cluster=Arctic Cluster Team",), ("cluster=NSCC",)],
+    "clusters-by-region": [("place=Rogaland",), ("place=Bergen",)],
+    "member-growth": [("cluster=NSCC",)],
+    "corroboration": [("minimum=3",)],
 }
 
 Job = tuple[Any, str]  # (what to run, store)
@@ -332,10 +336,10 @@ SPARSE = """
 
 
 def copy_project(target: Path) -> Path:
-    """A copy of the project's data and queries, safe to change."""
-    for folder in ("ontology", "shapes", "graph", "queries"):
-        shutil.copytree(ROOT / folder, target / folder)
-    return target
+    """A copy of the project (the two documents' graphs), safe to change."""
+    from conftest import copy_seed_project
+
+    return copy_seed_project(target)
 
 
 def test_api_gives_identical_answers_on_sparse_data(api_cache: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from clusterkg.state import error as _error
 from clusterkg.state import note as _note
 
 PROG = "clusterkg"
-DEMO_QUERIES = ("clusters-by-level", "hosts", "funding-per-cluster", "member-counts", "conflicts")
+DEMO_QUERIES = ("portfolio-at", "programme-timeline", "hosts", "funding-per-cluster", "conflicts")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

@@ -591,7 +591,10 @@ class Importer:
             found = self.resolver.find(text, self.resolver.is_a(cls), what)
         except _Bad as bad:
             raise _Bad(column, bad.reason) from None
-        return found if found is not None else self.new_entity(text, cls)
+        if found is not None:
+            return found
+        # a new organisation is a formal one (registered or not), as the shapes describe
+        return self.new_entity(text, ORG.FormalOrganization if cls == ORG.Organization else cls)
 
     def programme(self, row: Row) -> URIRef:
         """The programme a row is about: its column, else the one programme in the graph."""
