@@ -190,14 +190,13 @@ def run(dataset: Dataset, name: str, **given: Any) -> list[dict[str, Any]]:
 
 
 def run_with_values(dataset: Dataset, name: str, **given: Any) -> list[dict[str, Any]]:
-    """The same, with the parameters bound by a trailing VALUES block (as for a remote endpoint)."""
+    """The same, with the parameters bound by a VALUES block opening the WHERE group, as the
+    Oxigraph store and remote endpoints bind them (clusterkg.sparqltext.inline_values)."""
+    from clusterkg.sparqltext import inline_values
+
     _, text = read_query(name)
     bindings = bindings_for(dataset, name, given)
-    if bindings:
-        names = " ".join(f"?{k}" for k in bindings)
-        cells = " ".join(v.n3() for v in bindings.values())
-        text = f"{text.rstrip()}\nVALUES ({names}) {{ ({cells}) }}\n"
-    return rows_of(dataset.query(text))
+    return rows_of(dataset.query(inline_values(text, bindings)))
 
 
 def lines(row: dict[str, Any], column: str = "lines") -> set[int]:
@@ -294,7 +293,8 @@ def test_runs_with_defaults(dataset: Dataset, name: str) -> None:
     assert run(dataset, name), f"{name} gives no rows on the project data"
 
 
-# Each parameter of each query, with a value that filters: a trailing VALUES block must give the
+# Each parameter of each query, with a value that filters: a VALUES block opening the WHERE group
+# (as the Oxigraph store and remote endpoints bind parameters) must give the
 # same rows (in the same order) as initBindings, which fails if ?NAME sits only in an OPTIONAL,
 # a FILTER or a sub-SELECT, or is not a GROUP BY key of an aggregating query.
 BINDING_CASES = [

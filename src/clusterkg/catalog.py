@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 from rdflib import Dataset, Literal, URIRef
-from rdflib.namespace import RDFS, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from clusterkg.errors import ClusterKGError
+from clusterkg.namespaces import CK as CK_NS
 from clusterkg.namespaces import PREFIXES, compact, expand
 from clusterkg.paths import Home
 
@@ -320,6 +321,13 @@ def find_entity(dataset: Dataset, ref: LabelRef) -> URIRef:
             f"parameter '{ref.param}': nothing found labelled '{ref.label}' "
             "(rdfs:label, skos:prefLabel, skos:altLabel; case-insensitive exact match)"
         )
+    if len(found) > 1:
+        # A page titled like the thing it is about ("Norwegian Innovation Clusters") is a
+        # source, not the thing: the thing wins.
+        documents = {s for s in found
+                     if (s, RDF.type, URIRef(str(CK_NS) + "SourceDocument")) in dataset}
+        if 0 < len(documents) < len(found):
+            found = {s: v for s, v in found.items() if s not in documents}
     if len(found) > 1:
         candidates = ", ".join(sorted(compact(str(s)) for s in found))
         raise ClusterKGError(

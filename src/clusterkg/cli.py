@@ -24,7 +24,9 @@ from clusterkg.state import error as _error
 from clusterkg.state import note as _note
 
 PROG = "clusterkg"
-DEMO_QUERIES = ("portfolio-at", "programme-timeline", "hosts", "funding-per-cluster", "conflicts")
+DEMO_QUERIES = (
+    "portfolio-at", "clusters-by-level", "hosts", "funding-per-cluster", "conflicts",
+)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -358,7 +360,7 @@ def _aligned(rows: list[tuple[str, int]]) -> list[str]:
 def demo(state: State, out: Path) -> int:
     """Build into dist/, validate, and print the answers of the main named queries.
 
-    Shows clusters-by-level, hosts, funding-per-cluster, member-counts and conflicts when
+    Shows portfolio-at, clusters-by-level, hosts, funding-per-cluster and conflicts when
     those queries exist (missing ones are skipped). Exit code: that of validation if the data
     does not conform, 2 if a query failed, else 0.
 

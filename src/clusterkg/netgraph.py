@@ -153,6 +153,7 @@ QUALIFIER_LABELS: dict[URIRef, Mapping[str, str]] = {
 #: Classes whose instances are never nodes: provenance, time, schemes, ontology machinery.
 HIDDEN_CLASSES = frozenset({
     CK.SourceDocument, CK.SourceLine, CK.SourceGraph, CK.Period, CK.AssertionMode,
+    CK.WebSource, CK.Publisher, CK.SourceSection,
     TIME.Instant, TIME.ProperInterval, TIME.DateTimeDescription, SKOS.ConceptScheme,
     OWL.Ontology, OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
     RDF.Property, SH.NodeShape, SH.PropertyShape,
@@ -444,7 +445,11 @@ class _Builder:
         return _FACT in self.classes_of(node)
 
     def is_hidden(self, node: Node) -> bool:
-        return bool(self.classes_of(node) & HIDDEN_CLASSES)
+        if self.classes_of(node) & HIDDEN_CLASSES:
+            return True
+        # the command that made a source graph (a plain prov:Activity, not an announcement)
+        asserted = {t for t in self.every.objects(node, RDF.type) if isinstance(t, URIRef)}
+        return asserted - _IGNORED_TYPES == {PROV.Activity}
 
     def build(self) -> nx.MultiDiGraph:
         subjects = sorted(
