@@ -317,7 +317,7 @@ class View:
             for qs, qp, qo, graph in dataset.quads((s, p, o, None)):
                 name = getattr(graph, "identifier", graph)
                 if name not in self.exclude:
-                    yield qs, qp, _plain_string(qo)
+                    yield qs, qp, plain_string(qo)
         else:
             yield from dataset.triples(pattern)
         if self.extra is not None:
@@ -341,7 +341,7 @@ class View:
         return next(self.out(node), None) is not None
 
 
-def _plain_string(term: Node) -> Node:
+def plain_string(term: Node) -> Node:
     """``"x"^^xsd:string`` as ``"x"``: one term in RDF 1.1, two in rdflib.
 
     Oxigraph hands strings back with their datatype, new facts parsed by rdflib come without

@@ -603,12 +603,10 @@ class Importer:
             node = self.ref(row, "programme", self.resolver.is_a(CK.Programme), "programme")
             assert node is not None
             return node
-        known = sorted({s for s in self.dataset.subjects(RDF.type, CK.Programme)
-                        if isinstance(s, URIRef)}, key=str)
-        if len(known) != 1:
-            raise _Bad("programme", "say which programme (the graph has "
-                       f"{len(known)} programmes)")
-        return known[0]
+        only = self.default_programme()
+        if only is None:
+            raise _Bad("programme", "say which programme (the graph has none or several)")
+        return only
 
     def announcement(self, row: Row, column: str = "announcement") -> URIRef | None:
         """An announcement by name/IRI, or by its date (a stated date in the graph), or new."""
@@ -1098,12 +1096,10 @@ def _date(text: str, column: str) -> Literal:
 def _content(graph: Graph, node: Node) -> frozenset[tuple[Node, Node]]:
     """What a fact says: its class, properties and values, without provenance and wording
     (a category label in the source's words does not make it another fact)."""
-    from clusterkg.delta import PROVENANCE
+    from clusterkg.delta import PROVENANCE, plain_string
 
-    said = {(p, Literal(str(o)) if isinstance(o, Literal) and o.datatype == XSD.string else o)
-            for p, o in graph.predicate_objects(node)
-            if p not in _PROVENANCE and (p not in PROVENANCE or p == RDF.type)}
-    return frozenset(said)
+    return frozenset((p, plain_string(o)) for p, o in graph.predicate_objects(node)
+                     if p not in _PROVENANCE and (p not in PROVENANCE or p == RDF.type))
 
 
 def _currency(row: Row) -> str:
