@@ -411,8 +411,8 @@ def test_demo(run: Runner, home: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "dist" / "clusterkg.ttl").is_file()
     assert "SHACL validation: conforms" in result.stdout
-    assert "clusters-by-level: Clusters at a programme level" in result.stdout  # when defined
-    assert "Ocean Hyway" in result.stdout
+    # the fixture project holds none of the demo's queries: they are skipped, quietly
+    assert "─" not in result.stdout and result.stderr == ""
     add_bad_graph(home)
     failing = run("demo", "--out", str(tmp_path / "d2"), home=home)
     assert failing.returncode == 1

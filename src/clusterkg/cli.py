@@ -24,9 +24,7 @@ from clusterkg.state import error as _error
 from clusterkg.state import note as _note
 
 PROG = "clusterkg"
-DEMO_QUERIES = (
-    "portfolio-at", "clusters-by-level", "hosts", "funding-per-cluster", "conflicts",
-)
+DEMO_QUERIES = ("programme-timeline", "hosts", "funding-per-cluster", "conflicts")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -360,8 +358,9 @@ def _aligned(rows: list[tuple[str, int]]) -> list[str]:
 def demo(state: State, out: Path) -> int:
     """Build into dist/, validate, and print the answers of the main named queries.
 
-    Shows portfolio-at, clusters-by-level, hosts, funding-per-cluster and conflicts when
-    those queries exist (missing ones are skipped). Exit code: that of validation if the data
+    Shows programme-timeline (which clusters entered or moved at which level, intake by
+    intake), hosts, funding-per-cluster and conflicts when those queries exist (missing ones
+    are skipped). Exit code: that of validation if the data
     does not conform, 2 if a query failed, else 0.
 
     \b
