@@ -112,18 +112,22 @@ def test_graphml_reads_back_with_networkx(out: Path, reference: dict[str, Any]) 
     assert hosts[0]["sources"] == "001_4e0765e6e6d46d59.txt L39"
 
 
-def test_gexf_reads_back_with_colours_by_type(out: Path, reference: dict[str, Any]) -> None:
+def test_gexf_reads_back_with_colours_by_type_and_level(
+    out: Path, reference: dict[str, Any]
+) -> None:
     graph = nx.read_gexf(out / "ecosystem.gexf")
     assert set(graph.nodes) == node_ids(reference)
     assert graph.number_of_edges() == len(edges(reference))
     for _, data in graph.nodes(data=True):
         assert data["type"] and data["label"]
         assert set(data["viz"]["color"]) >= {"r", "g", "b"}
-    colour = graph.nodes[NSCC]["viz"]["color"]
-    assert "#{:02x}{:02x}{:02x}".format(colour["r"], colour["g"], colour["b"]) == (
-        writers.TYPE_COLOURS["ck:Cluster"]
-    )
-    assert graph.nodes[NSCC]["viz"]["color"] == graph.nodes[NTSC]["viz"]["color"]
+    def hex_colour(node: str) -> str:
+        colour = graph.nodes[node]["viz"]["color"]
+        return "#{:02x}{:02x}{:02x}".format(colour["r"], colour["g"], colour["b"])
+
+    # clusters are coloured by the highest level they reached: both moved up to Arena Pro
+    assert hex_colour(NSCC) == hex_colour(NTSC) == writers.LEVEL_COLOURS["ckl:arena-pro"]
+    assert hex_colour(VALIDE) == writers.TYPE_COLOURS["rov:RegisteredOrganization"]
     assert {d["label"] for _, _, d in graph.edges(data=True)} >= {"hosts", "funds", "owns"}
 
 
@@ -140,7 +144,8 @@ def test_svg_draws_a_node_for_each_entity(out: Path, reference: dict[str, Any]) 
         assert drawn[node_id].split() == data["label"].split()
     # a legend of the node types, with their counts
     texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
-    assert "Node types" in texts and "cluster (2)" in texts
+    assert "Node types" in texts
+    assert "cluster: Arena Pro (2)" in texts
 
 
 def test_png_is_a_png(out: Path) -> None:

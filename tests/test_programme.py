@@ -198,3 +198,24 @@ def test_each_web_fact_is_one_node_with_several_sources(dataset: Dataset) -> Non
     best = next(iter(assignment))
     assert int(best[1]) >= 3
     assert isinstance(best[0], URIRef)
+
+
+# --- the views --------------------------------------------------------------------------------
+
+
+def test_the_programme_view_colours_clusters_by_level(tmp_path) -> None:
+    target = tmp_path / "programme.cyjs"
+    done = subprocess.run([sys.executable, "-m", "clusterkg", "export", "-o", str(target)],
+                          capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(target.read_text("utf-8"))
+    legend = {entry["label"]: entry for entry in doc["data"]["legend"]}
+    for level in ("Arena", "Arena Pro", "NCE (level)", "GCE"):
+        assert legend[f"cluster: {level}"]["type"] == "ck:Cluster"
+    colour = {n["data"]["id"]: n["data"]["color"] for n in doc["elements"]["nodes"]}
+    # the highest level each reached: GCE from 2014, Arena from 2019 (see above)
+    assert colour[CKR + "gce-node"] == colour[CKR + "gce-blue-maritime-cluster"]
+    assert colour[CKR + "gce-node"] == legend["cluster: GCE"]["color"]
+    assert colour[CKR + "construction-city-cluster"] == legend["cluster: Arena"]["color"]
+    assert len({legend[f"cluster: {lv}"]["color"] for lv in ("Arena", "Arena Pro", "GCE")}) == 3

@@ -244,7 +244,7 @@ def plot(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from clusterkg.export import colours, write_atomic
+    from clusterkg.export import colours, group_of, write_atomic
 
     text = _TEXT.get(lang, _TEXT["en"])
     simple = undirected(graph)
@@ -253,10 +253,11 @@ def plot(
     community_of = {s.id: s.community for s in result.scores}
     palette = plt.get_cmap("tab10")
     if colour_by == "type":
-        by_type = colours(graph)
-        fill = {n: by_type[graph.nodes[n]["type"]] for n in simple}
-        seen = {graph.nodes[n]["type"]: graph.nodes[n]["typeLabel"] for n in simple}
-        handles = [Patch(color=by_type[t], label=label) for t, label in sorted(seen.items())]
+        by_group = colours(graph)
+        fill = {n: by_group[group_of(graph.nodes[n])] for n in simple}
+        seen = {group_of(graph.nodes[n]): graph.nodes[n].get("groupLabel")
+                or graph.nodes[n]["typeLabel"] for n in simple}
+        handles = [Patch(color=by_group[g], label=label) for g, label in sorted(seen.items())]
     else:
         fill = {n: palette((community_of.get(n, 1) - 1) % 10) for n in simple}
         handles = [Patch(color=palette((c.number - 1) % 10),

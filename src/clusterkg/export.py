@@ -31,7 +31,7 @@ from clusterkg.errors import ClusterKGError
 
 #: Fill colours by node type (CURIE), chosen to be told apart and to carry black text.
 TYPE_COLOURS: dict[str, str] = {
-    "ck:Cluster": "#e15759",
+    "ck:Cluster": "#c4a5a5",  # a cluster with no level assignment (see LEVEL_COLOURS)
     "ck:ClusterOrganisation": "#ff9d9a",
     "org:FormalOrganization": "#f28e2b",
     "rov:RegisteredOrganization": "#ffbe7d",
@@ -42,9 +42,17 @@ TYPE_COLOURS: dict[str, str] = {
     "ck:FocusArea": "#edc948",
     "ck:SharedProject": "#76b7b2",
     "ck:TestCentre": "#76b7b2",
-    "ck:Announcement": "#ff9da7",
+    "ck:Announcement": "#bcbddc",
     "skos:Concept": "#c49c76",
     "rdfs:Literal": "#e8e8e8",
+}
+#: Clusters are coloured by the highest level they reached (darker up the levels); a cluster
+#: with no level assignment keeps the cluster colour.
+LEVEL_COLOURS: dict[str, str] = {
+    "ckl:arena": "#fcd5d5",
+    "ckl:arena-pro": "#f59a9a",
+    "ckl:nce-level": "#e15759",
+    "ckl:gce": "#b0303f",
 }
 #: Colours for types not in TYPE_COLOURS (fact classes of the generic fallback, new classes).
 EXTRA_COLOURS = ("#86bcb6", "#d4a6c8", "#a0cbe8", "#8cd17d", "#b6992d", "#d7b5a6", "#bab0ac")
@@ -78,32 +86,53 @@ def format_for(path: str) -> str | None:
     return next((fmt for fmt, sfx in SUFFIXES.items() if suffix in sfx), None)
 
 
+def group_of(data: Mapping[str, Any]) -> str:
+    """The colour group of a node: its type, or for a cluster its type and highest level."""
+    return str(data.get("group") or data["type"])
+
+
 def colours(graph: nx.MultiDiGraph) -> dict[str, str]:
-    """type CURIE -> colour for every type in the graph, stable across runs."""
+    """group -> colour for every node group in the graph, stable across runs."""
     out: dict[str, str] = {}
     spare = iter(EXTRA_COLOURS)
-    for node_type in sorted({d["type"] for _, d in graph.nodes(data=True)}):
-        kinds = {d["kind"] for _, d in graph.nodes(data=True) if d["type"] == node_type}
-        if node_type in TYPE_COLOURS:
-            out[node_type] = TYPE_COLOURS[node_type]
-        elif kinds == {"fact"}:
-            out[node_type] = FACT_COLOUR
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for _, data in graph.nodes(data=True):
+        kinds[group_of(data)].add(data["kind"])
+    for group in sorted(kinds):
+        node_type, _, level = group.partition(" ")
+        if level in LEVEL_COLOURS:
+            out[group] = LEVEL_COLOURS[level]
+        elif node_type in TYPE_COLOURS:
+            out[group] = TYPE_COLOURS[node_type]
+        elif kinds[group] == {"fact"}:
+            out[group] = FACT_COLOUR
         else:
-            out[node_type] = next(spare, FACT_COLOUR)
+            out[group] = next(spare, FACT_COLOUR)
     return out
 
 
 def legend(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
-    """One entry per node type present: type, label, colour, count (most frequent first)."""
+    """One entry per node group present: group, type, label, colour, count (most frequent
+    first; clusters grouped by level, in level order)."""
     counts: dict[str, int] = defaultdict(int)
     labels: dict[str, str] = {}
+    types: dict[str, str] = {}
     for _, data in graph.nodes(data=True):
-        counts[data["type"]] += 1
-        labels[data["type"]] = data["typeLabel"]
+        group = group_of(data)
+        counts[group] += 1
+        labels[group] = data.get("groupLabel") or data["typeLabel"]
+        types[group] = data["type"]
     palette = colours(graph)
+    order = list(LEVEL_COLOURS)
+
+    def rank(group: str) -> tuple[int, int, str]:
+        level = group.partition(" ")[2]
+        by_type = sum(c for g, c in counts.items() if types[g] == types[group])
+        return (-by_type, order.index(level) if level in order else -1, labels[group])
+
     return [
-        {"type": t, "label": labels[t], "color": palette[t], "count": counts[t]}
-        for t in sorted(counts, key=lambda t: (-counts[t], labels[t]))
+        {"group": g, "type": types[g], "label": labels[g], "color": palette[g], "count": counts[g]}
+        for g in sorted(counts, key=rank)
     ]
 
 
@@ -179,7 +208,7 @@ def to_gexf(graph: nx.MultiDiGraph) -> str:
     flat_graph = _flat_graph(graph)
     palette = colours(graph)
     for node, data in flat_graph.nodes(data=True):
-        red, green, blue = _rgb(palette[graph.nodes[node]["type"]])
+        red, green, blue = _rgb(palette[group_of(graph.nodes[node])])
         data["viz"] = {"color": {"r": red, "g": green, "b": blue, "a": 1.0},
                        "size": 10.0 + 2.0 * graph.degree(node)}
     for number, (_, _, data) in enumerate(flat_graph.edges(data=True)):
@@ -216,11 +245,12 @@ def to_dot(graph: nx.MultiDiGraph, *, title: str = "clusterkg") -> str:
     ]
     for node in sorted(graph):
         data = graph.nodes[node]
-        fill = palette[data["type"]]
+        fill = palette[group_of(data)]
         shape = {"concept": "ellipse", "fact": "diamond", "literal": "note"}.get(data["kind"])
         attrs = {
             "label": _wrap(data["label"]),
             "fillcolor": fill,
+            "fontcolor": "white" if _luminance(fill) < 0.18 else "black",
             "color": _darker(fill),
             "tooltip": f"{data['label']} ({data['typeLabel']})\n{data.get('iri', '')}\n"
             + sources_text(data.get("sources", [])),
@@ -262,6 +292,16 @@ def _legend_title(graph: nx.MultiDiGraph) -> str:
 
 def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, _WRAP, break_long_words=False)) or text
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance, to pick black or white text on a fill."""
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in _rgb(colour))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def _darker(colour: str, factor: float = 0.65) -> str:
@@ -320,7 +360,7 @@ def to_cytoscape(graph: nx.MultiDiGraph, *, positions: bool = False) -> dict[str
     nodes = []
     for node in sorted(graph):
         data = dict(graph.nodes[node])
-        data.update(id=node, color=palette[data["type"]], degree=graph.degree(node))
+        data.update(id=node, color=palette[group_of(data)], degree=graph.degree(node))
         element: dict[str, Any] = {"data": data}
         if node in where:
             element["position"] = where[node]

@@ -182,7 +182,7 @@ _curie = functools.lru_cache(maxsize=1024)(compact)
 RESERVED_KEYS = frozenset({
     "id", "key", "label", "kind", "type", "types", "typeLabel", "classes", "iri", "source",
     "target", "sources", "facts", "aliases", "predicate", "fact", "factType", "factTypeLabel",
-    "weight", "color", "viz", "start", "end",
+    "weight", "color", "viz", "start", "end", "group", "groupLabel",
 })
 
 
@@ -445,11 +445,15 @@ class _Builder:
         return _FACT in self.classes_of(node)
 
     def is_hidden(self, node: Node) -> bool:
-        if self.classes_of(node) & HIDDEN_CLASSES:
-            return True
-        # the command that made a source graph (a plain prov:Activity, not an announcement)
+        """Only provenance, time or ontology machinery: a thing that is also something else
+        (a cluster whose own site is a publisher) is still drawn."""
         asserted = {t for t in self.every.objects(node, RDF.type) if isinstance(t, URIRef)}
-        return asserted - _IGNORED_TYPES == {PROV.Activity}
+        asserted -= _IGNORED_TYPES
+        if asserted == {PROV.Activity}:
+            return True  # the command that made a source graph (not an announcement)
+        return bool(asserted) and all(
+            ({t} | self.supers.get(t, set())) & HIDDEN_CLASSES for t in asserted
+        )
 
     def build(self) -> nx.MultiDiGraph:
         subjects = sorted(
@@ -464,9 +468,31 @@ class _Builder:
             self.add_fact(fact)
         for entity in entities:
             self.add_direct_edges(entity)
+        self.group_clusters_by_level()
         self.out.graph["classes"] = self.class_labels()
         self.out.graph["documents"] = self.documents()
         return self.out
+
+    def group_clusters_by_level(self) -> None:
+        """Give each cluster the group of the highest level it reached, so views colour the
+        programme by level; other nodes keep their type as their group."""
+        for _, data in self.out.nodes(data=True):
+            data.setdefault("group", data["type"])
+            data.setdefault("groupLabel", data["typeLabel"])
+        best: dict[str, tuple[int, str, URIRef]] = {}
+        for fact in self.data.subjects(RDF.type, CK.LevelAssignment):
+            cluster, level = self.data.value(fact, CK.cluster), self.data.value(fact, CK.level)
+            if not isinstance(level, URIRef) or str(cluster) not in self.out:
+                continue
+            rank = self.every.value(level, CK.levelRank)
+            candidate = (int(rank.toPython()) if isinstance(rank, Literal) else 0, str(level),
+                         level)
+            if candidate > best.get(str(cluster), (-1, "", level)):
+                best[str(cluster)] = candidate
+        for key, (_, _, level) in best.items():
+            data = self.out.nodes[key]
+            data["group"] = f"{data['type']} {_curie(str(level))}"
+            data["groupLabel"] = f"{data['typeLabel']}: {self.label(level)}"
 
     # nodes ------------------------------------------------------------------------------
 
@@ -591,7 +617,7 @@ class _Builder:
 
     def can_be_node(self, node: URIRef) -> bool:
         classes = self.classes_of(node)
-        return bool(classes) and not classes & HIDDEN_CLASSES and _FACT not in classes
+        return bool(classes) and not self.is_hidden(node) and _FACT not in classes
 
     def is_concept(self, node: URIRef) -> bool:
         return SKOS.Concept in self.classes_of(node)

@@ -26,8 +26,8 @@
       yes: "ja", no: "nei", documents: "Kildedokumenter"
     }
   };
-  var INTERNAL = ["id", "label", "iri", "kind", "type", "typeLabel", "classes", "aliases",
-    "sources", "facts", "color", "degree", "source", "target", "key", "predicate", "fact",
+  var INTERNAL = ["id", "label", "iri", "kind", "type", "typeLabel", "group", "groupLabel",
+    "classes", "aliases", "sources", "facts", "color", "degree", "source", "target", "key", "predicate", "fact",
     "factType", "factTypeLabel"];
 
   /* Force-directed refinement of the positions computed by clusterkg; without randomness the
@@ -162,9 +162,11 @@
     var box = el("input");
     box.type = "checkbox";
     box.checked = true;
-    box.value = entry.type;
+    var group = entry.group || entry.type;
+    box.value = group;
     box.dataset.type = entry.type;
-    box.addEventListener("change", function () { setType(entry.type, box.checked); });
+    box.dataset.group = group;
+    box.addEventListener("change", function () { setType(group, box.checked); });
     var swatch = el("span", null, "swatch");
     swatch.style.backgroundColor = entry.color;
     label.appendChild(box);
@@ -176,8 +178,8 @@
     boxes.push(box);
   });
 
-  function setType(type, visible) {
-    cy.nodes().filter(function (n) { return n.data("type") === type; })
+  function setType(group, visible) {
+    cy.nodes().filter(function (n) { return (n.data("group") || n.data("type")) === group; })
       .toggleClass("hidden-type", !visible);
   }
   function setAll(visible) {
