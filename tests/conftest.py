@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,27 @@ def assert_one_line_error(
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+@contextmanager
+def lock_held(lock: Path, pid: str | None = None) -> Iterator[None]:
+    """Another process holds the graph lock (writing ``pid`` into it, as a writer does)."""
+    content = (pid + "\n").encode() if pid else b""
+    holder = subprocess.Popen([
+        sys.executable, "-c",
+        "import fcntl, os, sys\n"
+        f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        f"os.write(fd, {content!r})\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+        f"os.unlink({str(lock)!r})\n",
+    ], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        holder.communicate("", timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,15 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from conftest import ROOT, Runner, assert_one_line_error, cli_env, copy_seed_project, snapshot
+from conftest import (
+    ROOT,
+    Runner,
+    assert_one_line_error,
+    cli_env,
+    copy_seed_project,
+    lock_held,
+    snapshot,
+)
 
 FACTS = ROOT / "tests" / "data" / "facts"
 CK = "https://w3id.org/clusterkg/ontology#"
@@ -300,18 +308,7 @@ def test_duplicates_are_reported_not_added_twice(run: Runner, project: Path) -> 
 def test_lock_held_by_another_process(run: Runner, project: Path) -> None:
     before = snapshot(project / "graph")
     lock = project / "graph" / ".clusterkg.lock"
-    holder = subprocess.Popen([
-        sys.executable, "-c",
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "os.write(fd, b'4242\\n')\n"
-        "print('locked', flush=True)\n"
-        "sys.stdin.read()\n"
-        f"os.unlink({str(lock)!r})\n",
-    ], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    with lock_held(lock, pid="4242"):
         result = ck(run, project, "add", str(FACTS / "good.ttl"), "-s", "Årsrapport 2024",
                     "--lock-timeout", "0.5")
         assert_one_line_error(result, "locked by another clusterkg command", "pid 4242",
@@ -319,8 +316,6 @@ def test_lock_held_by_another_process(run: Runner, project: Path) -> None:
         removal = ck(run, project, "remove", "-s", "000_e55087a455a2a3a4", "--force",
                      CLUSTERKG_LOCK_TIMEOUT="0.2")
         assert_one_line_error(removal, "locked")
-    finally:
-        holder.communicate("", timeout=30)
     assert snapshot(project / "graph") == before
 
 

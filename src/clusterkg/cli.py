@@ -18,7 +18,7 @@ import click
 from clusterkg import __version__
 from clusterkg.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ClusterKGError, one_line
 from clusterkg.server_cli import endpoint_options, remote_options
-from clusterkg.state import State, pass_state
+from clusterkg.state import State, directory_option, pass_state
 from clusterkg.state import echo as _echo
 from clusterkg.state import error as _error
 from clusterkg.state import note as _note
@@ -69,7 +69,7 @@ def app(ctx: click.Context, home: str | None, store: str | None) -> None:
 @app.command()
 @click.option(
     "--out", "-o", "out", default="dist", show_default=True, metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path), callback=directory_option,
     help="Directory to write into (created if missing).",
 )
 @pass_state
@@ -138,12 +138,18 @@ def _build_counts(report: Any) -> str:
     help="With FILE...: check the facts as `clusterkg add --source` would (facts naming no "
     "source document get this one).",
 )
+@click.option(
+    "--base", metavar="IRI",
+    help="With FILE...: resolve relative IRIs against this IRI (without it, a relative IRI is "
+    "refused rather than resolved against the file's local path).",
+)
 @click.argument("files", nargs=-1, metavar="[FILE]...",
                 type=click.Path(path_type=Path, dir_okay=False))
 @endpoint_options()
 @pass_state
 def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
-             input_format: str | None, source: str | None, files: tuple[Path, ...]) -> int:
+             input_format: str | None, source: str | None, base: str | None,
+             files: tuple[Path, ...]) -> int:
     """Validate the whole dataset, or new facts in FILE... with it, against shapes/.
 
     With FILE... (Turtle, TriG, JSON-LD, N-Triples, N-Quads), only the new facts are checked,
@@ -165,6 +171,8 @@ def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
     """
     from clusterkg import validate as shacl
 
+    if base is not None and not files:
+        raise ClusterKGError("--base applies to the IRIs in FILE...; give the files to check")
     remote = remote_options()
     if remote is not None:
         from clusterkg.remote import fetch_dataset
@@ -176,7 +184,7 @@ def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
         from clusterkg.facts_cli import validate_files
 
         return validate_files(files, dataset=dataset, input_format=input_format, source=source,
-                              fmt=fmt, lang=lang, inference=inference)
+                              fmt=fmt, lang=lang, inference=inference, base=base)
     report = shacl.validate(dataset, inference=inference, lang=lang, engine=engine)
     _echo(shacl.render(report, fmt, lang))
     return EXIT_OK if report.conforms else EXIT_FAILURE
@@ -352,7 +360,8 @@ def _aligned(rows: list[tuple[str, int]]) -> list[str]:
 @app.command()
 @click.option(
     "--out", "-o", "out", default="dist", show_default=True, metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path), help="Where to build.",
+    type=click.Path(file_okay=False, path_type=Path), callback=directory_option,
+    help="Where to build.",
 )
 @pass_state
 def demo(state: State, out: Path) -> int:

@@ -15,7 +15,8 @@ costs (minutes at a million triples) and reports every old problem again. Instea
    types of their subjects, and the whole ontology graph (class hierarchy and vocabularies).
    ``neighbourhood()`` does this with store look-ups (rdflib ``quads``), so on Oxigraph it
    costs index look-ups, not a scan.
-3. pySHACL with ``focus_nodes`` on that small graph, once with the delta ("after") and once
+3. pySHACL on that small graph, keeping the results about the focus nodes (``_validate``:
+   not pySHACL's own ``focus_nodes`` option), once with the delta ("after") and once
    without it ("before"); only results that are new after the change are reported, so old
    problems elsewhere (or on a cluster the delta merely mentions) are not blamed on it.
 4. Duplicates: a new fact with the same class and key properties as an existing fact (or as
@@ -124,8 +125,14 @@ def input_format(path: Path, explicit: str | None) -> str:
     return fmt
 
 
-def read_file(path: Path, fmt: str | None = None) -> InputFile:
-    """Parse one file of new facts; errors name the file and, where known, the line."""
+def read_file(path: Path, fmt: str | None = None, base: str | None = None) -> InputFile:
+    """Parse one file of new facts; errors name the file and, where known, the line.
+
+    Relative IRIs resolve against ``base`` (``--base``); without it, against the file's own
+    path, and then clusterkg.iricheck refuses them. Every IRI is checked here, before any
+    validation, so `validate FILE` and `add` refuse the same files with the same message.
+    """
+    from clusterkg.iricheck import check_iris, check_jsonld, iris_of, quiet_uri_warnings
     from clusterkg.loader import describe_parse_error
 
     syntax = input_format(path, fmt)
@@ -136,17 +143,21 @@ def read_file(path: Path, fmt: str | None = None) -> InputFile:
     text = decode_utf8(path, data)
     if not text.strip():
         raise ClusterKGError(f"{path}: the file is empty; expected {syntax} with new facts")
-    graph = Graph()
+    if syntax == "json-ld":
+        check_jsonld(path, text)  # before rdflib, which would fetch contexts or drop triples
+    document = path.resolve().as_uri()
+    parsed: Graph = Dataset() if syntax in _QUAD_FORMATS else Graph()
     try:
-        if syntax in _QUAD_FORMATS:
-            dataset = Dataset()
-            dataset.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
-            for s, p, o, _ in dataset.quads((None, None, None, None)):
-                graph.add((s, p, o))
-        else:
-            graph.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
+        with quiet_uri_warnings():
+            parsed.parse(data=text, format=syntax, publicID=base or document)
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise ClusterKGError(describe_parse_error(path, exc)) from exc
+    quads = list(parsed.quads((None, None, None, None))) if isinstance(parsed, Dataset) else [
+        (s, p, o) for s, p, o in parsed]
+    check_iris(path, text, iris_of(quads), document=document, base=base)
+    graph = Graph()
+    for s, p, o, *_ in quads:
+        graph.add((s, p, o))
     if len(graph) == 0:
         raise ClusterKGError(f"{path}: no triples in it (only prefixes or comments?)")
     return InputFile(path=path, fmt=syntax, text=text, graph=graph)
@@ -165,13 +176,20 @@ def decode_utf8(path: Path, data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def read_files(paths: Iterable[Path], fmt: str | None = None) -> tuple[Graph, Locator]:
-    """All triples of the files (graph names dropped) and a locator for their lines."""
+def read_files(paths: Iterable[Path], fmt: str | None = None,
+               base: str | None = None) -> tuple[Graph, Locator]:
+    """All triples of the files (graph names dropped) and a locator for their lines.
+
+    ``base`` (``--base``) is what relative IRIs resolve against; see ``read_file``.
+    """
+    from clusterkg.iricheck import check_base
+
+    base = check_base(base) if base is not None else None
     delta = Graph()
     bind_prefixes(delta)
     locator = Locator()
     for path in paths:
-        parsed = read_file(path, fmt)
+        parsed = read_file(path, fmt, base)
         delta += parsed.graph
         locator.files.append(parsed)
     return delta, locator

@@ -182,6 +182,9 @@ def analyze(state: State, fmt: str, plot: str | None, colour_by: str, lang: str)
     from clusterkg import analyze as metrics
     from clusterkg.export import check_writable
 
+    if plot == "-":  # '-' is stdout everywhere; here stdout has the tables and PNG is binary
+        raise ClusterKGError("--plot cannot write to stdout ('-'): the tables go there and PNG "
+                             "is binary; give a FILE.png")
     target = Path(plot) if plot else None
     if target is not None:
         if target.suffix.lower() != ".png":

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 from clusterkg.state import PROG
 
 FORMATS = ("text", "json", "turtle")
+BASE_HELP = ("Resolve relative IRIs in the files against this IRI (without it, a relative IRI "
+             "is refused rather than resolved against the file's local path).")
 
 Build = Callable[["Dataset", "Plan"], "tuple[Graph, Locator]"]
 
@@ -122,11 +124,12 @@ def _change_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--input-format", type=click.Choice(["turtle", "trig", "json-ld", "nt", "nquads"]),
               help="RDF syntax of the files (default: by extension .ttl .trig .jsonld .nt .nq).")
+@click.option("--base", metavar="IRI", help=BASE_HELP)
 @_change_options
 @click.pass_context
-def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, source: str,
-        replaces: str | None, dry_run: bool, skip_duplicates: bool, lock_timeout: float | None,
-        fmt: str, lang: str, **web: Any) -> int:
+def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, base: str | None,
+        source: str, replaces: str | None, dry_run: bool, skip_duplicates: bool,
+        lock_timeout: float | None, fmt: str, lang: str, **web: Any) -> int:
     """Validate new facts and, if they conform, add them as a source graph of their own.
 
     The facts are checked together with the graph (only what they touch is re-checked);
@@ -136,7 +139,8 @@ def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, s
     (prov:wasGeneratedBy) and who (dcterms:creator = $USER). Facts and things that need a
     source document and name none get --source as their ck:sourceDocument. A fact that
     duplicates an existing one (same class and key properties) is refused, or left out with
-    --skip-duplicates. Nothing in graph/ changes unless everything is fine.
+    --skip-duplicates. Nothing in graph/ changes unless everything is fine. Every IRI must
+    be a valid absolute IRI (relative ones only with --base); JSON-LD contexts must be inline.
 
     Exit 0 added (or would be, with --dry-run); 1 refused (report on stdout); 2 bad input.
 
@@ -145,10 +149,11 @@ def add(ctx: click.Context, files: tuple[Path, ...], input_format: str | None, s
       clusterkg add new-facts.ttl --source "Årsrapport 2024"
       clusterkg add counts.nt --source https://example.org/report.pdf --dry-run
       clusterkg add fixed.ttl --source "Rettet årsrapport" --replaces arsrapport-2024
+      clusterkg add relative.ttl --source "Årsrapport 2024" --base https://example.org/id/
     """
     from clusterkg.delta import read_files
 
-    delta, locator = read_files(files, input_format)
+    delta, locator = read_files(files, input_format, base)
 
     def build(dataset: Dataset, target: Plan) -> tuple[Graph, Locator]:
         return delta, locator
@@ -355,13 +360,14 @@ def _count_facts(graph: Graph, schema: Any) -> int:
 
 
 def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: str | None,
-                   source: str | None, fmt: str, lang: str, inference: str) -> int:
+                   source: str | None, fmt: str, lang: str, inference: str,
+                   base: str | None = None) -> int:
     """`clusterkg validate FILE...`: the new facts checked as `add` would check them."""
     from clusterkg import validate as shacl
     from clusterkg.delta import Schema, as_report, check, read_files, skolemise
     from clusterkg.sources import plan, with_source_documents
 
-    delta, locator = read_files(files, input_format)
+    delta, locator = read_files(files, input_format, base)
     state = _state()
     schema = Schema(dataset)
     if source:
@@ -541,7 +547,8 @@ class _TemplateCommand(click.Command):
                short_help="Write an empty spreadsheet template (CSV) for KIND.")
 @click.argument("kind", metavar="KIND")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              metavar="FILE.csv", help="Where to write the template (default: stdout).")
+              metavar="FILE.csv",
+              help="Where to write the template ('-' or none: stdout).")
 @click.option("--force", is_flag=True, help="Overwrite FILE.csv if it exists.")
 @click.option("--bom", is_flag=True,
               help="Start the file with a UTF-8 byte order mark (helps older Excel versions).")
@@ -550,13 +557,13 @@ def template(kind: str, output: Path | None, force: bool, bom: bool) -> int:
     from clusterkg.spreadsheet import documentation, kind_or_error, template_text
 
     spec = kind_or_error(kind)
-    text = template_text(spec)
-    if output is None:
-        _echo(text)
+    data = (("\ufeff" if bom else "") + template_text(spec)).encode("utf-8")
+    if output is None or str(output) == "-":  # '-' is stdout, as for every output option
+        click.echo(data, nl=False)
     else:
         if output.exists() and not force:
             raise ClusterKGError(f"{output} already exists; use --force to overwrite it")
-        write_atomically(output, (("\ufeff" if bom else "") + text).encode("utf-8"))
+        write_atomically(output, data)
         _note(f"wrote {output}")
     click.echo(documentation(spec), err=True)
     return EXIT_OK

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clusterkg.errors import EXIT_OK
+from clusterkg.state import directory_option
 from clusterkg.state import note as _note
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 )
 @click.option(
     "--out", "-o", "out", required=True, metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path), callback=directory_option,
     help="Project directory to write (new, empty, or made by an earlier generate).",
 )
 @click.pass_obj

@@ -6,6 +6,10 @@ sending them is done here with urllib so that one place owns what SPARQLWrapper'
 result only in ``X-SPARQL-MaxRows``), the server's error text (to quote its first line), the
 auth scheme chosen from the server's challenge (Virtuoso wants digest, others basic; digest
 in SPARQLWrapper installs a process-wide opener), timeouts and retries with backoff.
+Redirects are not followed: urllib would re-send a POST elsewhere as a GET without the query
+(ending in "malformed results"), so a redirect is reported with its target instead. Only a
+refused or dropped connection and HTTP 502/503/504 are retried; a TLS certificate that does not
+verify never gets better by asking again.
 
 The project's graphs are named (one per source, plus ontology and shapes), so every query is
 sent with ``default-graph-uri`` and ``named-graph-uri`` for exactly those graphs: that makes
@@ -27,6 +31,7 @@ import netrc
 import os
 import re
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -56,6 +61,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_PREFIX = str(CKG)
 TRANSIENT_STATUS = frozenset({502, 503, 504})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 #: Accept header for CONSTRUCT / DESCRIBE: N-Triples first, because its blank node labels
 #: can be kept across pages (see Client.fetch_graph).
 RDF_ACCEPT = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8, application/ld+json;q=0.5"
@@ -220,7 +226,7 @@ class Client:
                 if scheme == "auto":  # each handler answers only a challenge of its scheme
                     handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
                 handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
-        opener = urllib.request.build_opener(*handlers)
+        opener = urllib.request.build_opener(*handlers, _NoRedirect())
         self._openers[url] = (opener, creds)
         return self._openers[url]
 
@@ -239,6 +245,8 @@ class Client:
                     return Answer(response.status, response.headers, response.read())
             except urllib.error.HTTPError as exc:
                 body = _read_error(exc)
+                if exc.code in REDIRECT_STATUS:
+                    raise self._redirected(exc, url, where, what) from None
                 if exc.code in TRANSIENT_STATUS and not last:
                     self._backoff(attempt, f"{where} answered HTTP {exc.code}")
                     continue
@@ -250,15 +258,33 @@ class Client:
                         f"{where} did not answer the {what} within {self.options.timeout:g} s "
                         "(raise --timeout; the server may still be working on it)"
                     ) from None
+                if isinstance(reason, ssl.SSLError):
+                    raise _tls_error(reason, where) from None
                 if _is_transient(reason) and not last:
                     self._backoff(attempt, f"cannot reach {where} yet")
                     continue
-                tries = f" after {attempts} attempts" if attempts > 1 else ""
+                tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise ClusterKGError(
                     f"cannot reach SPARQL server {where}{tries}: {_describe(reason)} "
                     "(is the server running and the URL right?)"
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _redirected(self, exc: urllib.error.HTTPError, url: str, where: str,
+                    what: str) -> ClusterKGError:
+        """Where the server sent us, as the URL to give instead (never followed unasked)."""
+        location = exc.headers.get("Location") if exc.headers else None
+        option = "--endpoint" if url == self.options.endpoint.split("?", 1)[0] else (
+            "--update-endpoint")
+        if not location:
+            return ClusterKGError(
+                f"{where} redirected the {what} (HTTP {exc.code}) without saying where to"
+            )
+        target = display_url(urllib.parse.urljoin(url, location))
+        return ClusterKGError(
+            f"{where} redirected the {what} to {target} (HTTP {exc.code}); redirects are not "
+            f"followed (a query is never re-sent elsewhere unasked): use that URL with {option}"
+        )
 
     def _backoff(self, attempt: int, why: str) -> None:
         delay = min(0.5 * 2**attempt, 8.0)
@@ -647,6 +673,28 @@ def _http_error(code: int, body: bytes, where: str, what: str, creds: Credential
         tries = f" (after {attempts} attempts)" if attempts > 1 and code in TRANSIENT_STATUS else ""
         return ClusterKGError(f"{where} failed on the {what} with HTTP {code}{tries}{said}")
     return ClusterKGError(f"{where} answered the {what} with HTTP {code}{said}")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hands a redirect back as an HTTPError: urllib would turn a POST into a GET without
+    its body (301/302/303) and send it, and credentials, to wherever the server said."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Message, newurl: str) -> None:
+        return None
+
+
+def _tls_error(reason: ssl.SSLError, where: str) -> ClusterKGError:
+    """A certificate that does not verify, or a failed TLS handshake: not worth a retry."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        problem = reason.verify_message or reason.reason or "verification failed"
+        return ClusterKGError(
+            f"the TLS certificate of {where} is not trusted: {problem} (use a certificate "
+            "from a trusted CA, or point SSL_CERT_FILE at the server's CA certificate)"
+        )
+    return ClusterKGError(
+        f"TLS with {where} failed: {reason.reason or reason} (is it an https:// server?)"
+    )
 
 
 def _is_timeout(reason: object) -> bool:

@@ -10,12 +10,17 @@ Every change to graph/ goes through here, so that it is
 The lock file exists only while a command holds it: it is unlinked before the lock is
 released, and a waiter that wins a lock on an unlinked file retries on the new one. That keeps
 graph/ byte-identical after a failed command, without the classic lock-file race.
+
+A killed writer leaves its temp file (``.NAME.trig.XXXXXXXX.tmp``, possibly many MB) behind;
+whoever takes the lock next removes such leftovers and says so. Only the lock holder writes in
+graph/, so while we hold the lock no temp file there can belong to a live command.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import re
 import time
@@ -41,6 +46,11 @@ LOCK_NAME = ".clusterkg.lock"
 ENV_LOCK_TIMEOUT = "CLUSTERKG_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30.0
 GRAPH_SUFFIX = ".trig"
+#: The temp files of build.write_atomically for a graph file: tempfile.mkstemp names them
+#: ``.<target name>.<8 characters of [a-z0-9_]>.tmp``.
+LEFTOVER = re.compile(r"\.[^/]+\.(?:trig|ttl)\.[a-z0-9_]{8}\.tmp")
+
+log = logging.getLogger(__name__)
 
 _TRANSLITERATION = str.maketrans(
     {"æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "å": "a", "Å": "a", "é": "e", "É": "e", "ß": "ss"}
@@ -108,6 +118,7 @@ def graph_lock(home: Home, timeout: float | None = None) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
+        _report_leftovers(directory, remove_leftovers(directory))
         yield path
     finally:
         # Unlink while still holding the lock: a waiter then notices its file is stale.
@@ -146,6 +157,39 @@ def _acquire(path: Path, deadline: float, wait: float) -> int:
         if same:
             return fd
         os.close(fd)  # the holder unlinked it after we opened it: lock the new one
+
+
+def remove_leftovers(directory: Path) -> list[tuple[str, int]]:
+    """Delete the temp files killed writers left in graph/: (name, bytes) of each removed.
+
+    Call only while holding the lock: every writer in graph/ holds it from before it creates
+    its temp file until after the rename, so no temp file seen now can be one still in use.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            if not LEFTOVER.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                size = entry.stat(follow_symlinks=False).st_size
+                os.unlink(entry.path)
+            except OSError as exc:
+                log.warning("cannot remove the leftover temporary file %s: %s", entry.path,
+                            exc.strerror or exc)
+                continue
+            removed.append((entry.name, size))
+    return removed
+
+
+def _report_leftovers(directory: Path, removed: list[tuple[str, int]]) -> None:
+    if not removed:
+        return
+    files = "file" if len(removed) == 1 else "files"
+    size = sum(n for _, n in removed)
+    names = sorted(name for name, _ in removed)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    log.warning("removed %d leftover temporary %s (%d bytes) from %s, left by an interrupted "
+                "command: %s", len(removed), files, size, directory, shown)
 
 
 def _holder(fd: int) -> str:

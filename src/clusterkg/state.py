@@ -13,6 +13,8 @@ import click
 from clusterkg.errors import one_line
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rdflib import Dataset
 
     from clusterkg.paths import Home
@@ -64,3 +66,14 @@ def note(message: str) -> None:
 def error(message: str) -> None:
     """An error, one line on stderr."""
     click.echo(f"{PROG}: error: {one_line(message)}", err=True)
+
+
+def directory_option(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A click callback for an output directory: '-' means stdout everywhere, and a command
+    that writes several files cannot put them there, so refuse it instead of making a
+    directory named '-'."""
+    if value is not None and str(value) == "-":
+        raise click.BadParameter(
+            f"'-' means stdout, but {ctx.info_name} writes several files: give a directory"
+        )
+    return value
