@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +165,57 @@ def serving() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection made to it.
+
+    The hostile inputs name its URL (SERVICE, FROM, JSON-LD contexts, redirects): a
+    connection means clusterkg sent a request it was not asked to. It answers each request
+    with a real document (by default an empty SPARQL JSON result), so a command that does
+    fetch succeeds: only the recorded requests tell whether anything was fetched.
+    """
+
+    def __init__(self, body: bytes = b'{"head": {"vars": []}, "results": {"bindings": []}}',
+                 content_type: str = "application/sparql-results+json") -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests: list[bytes] = []
+        self._answer = (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: "
+                        f"close\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    first = conn.recv(65536)
+                except OSError:
+                    first = b""
+                self.requests.append(first)
+                with suppress(OSError):
+                    conn.sendall(self._answer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A fresh Listener (see above) for one test."""
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -14,16 +14,22 @@ is byte-identical after a refusal.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rdflib import Dataset, Graph, URIRef
 
-from conftest import ROOT, Runner, assert_one_line_error, cli_env, copy_seed_project, snapshot
+from conftest import (
+    ROOT,
+    Listener,
+    Runner,
+    assert_one_line_error,
+    cli_env,
+    copy_seed_project,
+    snapshot,
+)
 
 FACTS = ROOT / "tests" / "data" / "facts"
 CK = "https://w3id.org/clusterkg/ontology#"
@@ -83,55 +89,14 @@ def graph_text(project: Path) -> str:
 # --- remote JSON-LD contexts -----------------------------------------------------------------
 
 
-class Listener:
-    """A plain HTTP listener on 127.0.0.1 that records every connection (and serves a context).
-
-    It answers with a real context, so a command that fetches would succeed: only the recorded
-    connections tell whether anything was fetched.
-    """
-
-    CONTEXT = json.dumps({"@context": {"ck": CK,
-                                       "xsd": "http://www.w3.org/2001/XMLSchema#"}}).encode()
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.connections: list[bytes] = []
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/context.jsonld"
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    self.connections.append(conn.recv(4096))
-                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/ld+json\r\n"
-                                 b"Content-Length: " + str(len(self.CONTEXT)).encode()
-                                 + b"\r\n\r\n" + self.CONTEXT)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
+#: A real context: a command that fetched it would succeed, so only the listener's record
+#: tells whether anything was fetched.
+CONTEXT = json.dumps({"@context": {"ck": CK, "xsd": "http://www.w3.org/2001/XMLSchema#"}}).encode()
 
 
 @pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
+def context_server() -> Iterator[Listener]:
+    server = Listener(CONTEXT, "application/ld+json")
     try:
         yield server
     finally:
@@ -164,14 +129,16 @@ def remote_context_documents(url: str) -> dict[str, str]:
 @pytest.mark.parametrize("command", ["validate", "add"])
 @pytest.mark.parametrize("kind", ["string", "array", "nested", "scoped", "import"])
 def test_remote_jsonld_context_is_refused_and_never_fetched(
-    run: Runner, project: Path, tmp_path: Path, listener: Listener, command: str, kind: str
+    run: Runner, project: Path, tmp_path: Path, context_server: Listener, command: str,
+    kind: str
 ) -> None:
-    path = write(tmp_path, f"{kind}.jsonld", remote_context_documents(listener.url)[kind])
+    url = f"{context_server.url}/context.jsonld"
+    path = write(tmp_path, f"{kind}.jsonld", remote_context_documents(url)[kind])
     before = snapshot(project / "graph")
     result = ck(run, project, command, str(path), "--source", "Test")
-    line = assert_one_line_error(result, str(path), listener.url, "inline")
+    line = assert_one_line_error(result, str(path), url, "inline")
     assert "JSON-LD context" in line
-    assert listener.connections == []
+    assert context_server.requests == []
     assert snapshot(project / "graph") == before
 
 

@@ -1,5 +1,9 @@
-"""Allow ``python -m clusterkg`` (used by the tests to run the real command)."""
+"""Allow ``python -m clusterkg`` (used by the tests to run the real command).
+
+Guarded: `serve` spawns worker processes, which import this module again as ``__mp_main__``.
+"""
 
 from clusterkg.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -251,9 +251,15 @@ def list_queries(state: State, fmt: str) -> int:
     default="table", show_default=True,
     help="table for people; csv/tsv/json = W3C SPARQL 1.1 results formats.",
 )
+@click.option(
+    "--federated", is_flag=True,
+    help="Let the query fetch from elsewhere: SERVICE <URL> calls that server, and FROM "
+    "<URL> or <file:...> loads what it names (with --store memory). Off by default, as on "
+    "`clusterkg serve`: such a query is refused and nothing is fetched.",
+)
 @endpoint_options(partial=True)
 @pass_state
-def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
+def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated: bool) -> int:
     """Run a named query (see `clusterkg queries`) or a .rq file on the whole dataset.
 
     Values are typed per the query header (iri, entity, string, integer, decimal, date,
@@ -261,7 +267,8 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
     <IRI>, https://..., a prefixed name (ckr:x) or a label (case-insensitive exact match).
 
     Exit 0 with rows; 1 if the query returns no rows (false for ASK; stdout is still a valid
-    document, e.g. the CSV header or JSON with empty bindings); 2 for bad usage.
+    document, e.g. the CSV header or JSON with empty bindings); 2 for bad usage, or a query
+    that is refused (SERVICE without --federated; brackets nested thousands deep).
 
     \b
     Examples:
@@ -272,6 +279,7 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
       clusterkg query hosts --endpoint http://127.0.0.1:8890/sparql   (after `clusterkg push`)
     """
     from clusterkg.catalog import coerce_params, find_query, parse_assignments, resolve_labels
+    from clusterkg.queryguard import FEDERATION_HINT, QueryRefused
     from clusterkg.results import render
     from clusterkg.store import run_query
 
@@ -284,8 +292,13 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str) -> int:
         result = run_named(remote, named, values)
     else:
         dataset = state.dataset()
-        result = run_query(dataset, named.text, resolve_labels(values, dataset),
-                           name=str(named.path))
+        try:
+            result = run_query(dataset, named.text, resolve_labels(values, dataset),
+                               name=str(named.path), federated=federated)
+        except QueryRefused as exc:
+            if exc.federation:
+                raise ClusterKGError(f"{exc.message}; {FEDERATION_HINT}") from None
+            raise
     _echo(render(result, fmt, named.columns))
     if result.is_empty:
         _note("no results")

@@ -11,17 +11,18 @@ Queries go through the same ``run_query`` as the CLI, so answers match ``cluster
   page of its classes and properties, by content negotiation (``/ontology.ttl`` etc. too).
 
 Read-only means more than "no update": a query may not make the server fetch anything
-(``SERVICE`` is refused; rdflib's loading of ``FROM`` graphs from the web is switched off),
-and the dataset is fixed, the union of its named graphs as default graph.
+(``SERVICE`` is refused on the parsed query, clusterkg.queryguard; ``FROM`` loads nothing),
+and the dataset is fixed, the union of its named graphs as default graph. Queries run in
+worker processes with a time limit (clusterkg.querypool), so one expensive or crashing query
+stalls neither the other requests nor the server's shutdown. docs/security.md says what the
+endpoint promises and how the tests hold it to that.
 """
 
 from __future__ import annotations
 
 import html
 import ipaddress
-import re
 import socket
-import threading
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,9 +34,12 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from clusterkg import __version__
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import CK, ONTOLOGY_GRAPH, bind_prefixes, compact
-from clusterkg.remote import without_literals
+from clusterkg.queryguard import MAX_CHARS
 from clusterkg.results import to_csv, to_json, to_tsv
-from clusterkg.store import Result, named_graphs, run_query
+from clusterkg.store import Result, named_graphs
+
+if TYPE_CHECKING:
+    from clusterkg.querypool import QueryPool
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -89,7 +93,8 @@ READ_ONLY = (
     "this SPARQL endpoint is read-only: SPARQL Update is not accepted "
     "(change the project's files and run `clusterkg serve` again)"
 )
-_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+#: The largest request body read (a query of MAX_CHARS characters, form-encoded, fits).
+MAX_BODY = 4 * MAX_CHARS
 
 
 class HTTPProblem(Exception):
@@ -158,20 +163,21 @@ def negotiate(header: str | None, offers: Sequence[str]) -> str | None:
 
 
 class Endpoint:
-    """The dataset behind the routes; queries are serialised with a lock (rdflib is not
-    thread-safe, and uvicorn runs each query in a worker thread)."""
+    """What the routes share: the dataset's graph names, its ontology, the query workers.
 
-    def __init__(self, dataset: Dataset) -> None:
-        import rdflib.plugins.sparql
+    The server process keeps no dataset of its own: queries go to the workers, and the
+    ontology is copied out once at start, so /ontology never waits for a query.
+    """
 
-        # rdflib would otherwise fetch a FROM <http://...> graph from the web: never here.
-        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-        self.dataset = dataset
+    def __init__(self, dataset: Dataset, pool: QueryPool) -> None:
         self.graphs = frozenset(str(g) for g in named_graphs(dataset))
-        self.lock = threading.Lock()
-        self._ontology: Graph | None = None
+        self.pool = pool
+        ontology = Graph(bind_namespaces="core")
+        bind_prefixes(ontology)
+        ontology += dataset.graph(ONTOLOGY_GRAPH)
+        self._ontology = ontology
 
-    def run(self, request: SparqlRequest) -> Result:
+    def check_dataset(self, request: SparqlRequest) -> None:
         for given, kind in ((request.default_graphs, "default"), (request.named_graphs, "named")):
             if given and set(given) != self.graphs:
                 raise HTTPProblem(
@@ -180,43 +186,59 @@ class Endpoint:
                     "graph is the union of all its named graphs; name all of them or none "
                     "(use GRAPH <...> in the query to pick one)",
                 )
-        if _SERVICE.search(without_literals(request.query)):
-            raise HTTPProblem(400, "SERVICE is not allowed: this endpoint fetches nothing")
-        with self.lock:
-            try:
-                return run_query(self.dataset, request.query, name="query")
-            except ClusterKGError as exc:
-                status = 400 if "syntax error" in exc.message else 500
-                raise HTTPProblem(status, exc.message.removeprefix("query: ")) from exc
+
+    async def answer(self, request: SparqlRequest, accept: str | None,
+                     gone: Any) -> tuple[bytes, str]:
+        """The rendered answer, from a worker; every failure an HTTPProblem."""
+        from clusterkg.querypool import Busy, Crashed, Gone, Stopping, TimedOut
+
+        self.check_dataset(request)
+        try:
+            kind, first, second = await self.pool.answer(request.query, request.format,
+                                                          accept, gone)
+        except Busy as exc:
+            raise HTTPProblem(503, f"busy: {self.pool.capacity} queries are running or "
+                              "waiting; try again in a moment") from exc
+        except TimedOut as exc:
+            raise HTTPProblem(503, f"the query ran longer than this endpoint's limit of "
+                              f"{self.pool.timeout:g} s and was stopped; narrow it (LIMIT, "
+                              "more specific patterns), or run it with `clusterkg query`, "
+                              "which has no limit") from exc
+        except Crashed as exc:
+            raise HTTPProblem(400, f"the query engine crashed on this query ({exc}); it was "
+                              "stopped, and the endpoint goes on") from exc
+        except Gone as exc:
+            raise HTTPProblem(499, "the client went away; the query was stopped") from exc
+        except Stopping as exc:
+            raise HTTPProblem(503, "the server is stopping; the query was stopped") from exc
+        if kind == "problem":
+            raise HTTPProblem(first, second)
+        return first, second
 
     def ontology(self) -> Graph:
-        if self._ontology is None:
-            graph = Graph(bind_namespaces="core")
-            bind_prefixes(graph)
-            with self.lock:
-                graph += self.dataset.graph(ONTOLOGY_GRAPH)
-            self._ontology = graph
         return self._ontology
 
 
-def create_app(dataset: Dataset) -> Starlette:
+def create_app(dataset: Dataset, pool: QueryPool) -> Starlette:
     """The Starlette application: /sparql, /ontology and a small index page."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import HTMLResponse, PlainTextResponse, Response
     from starlette.routing import Route
 
-    endpoint = Endpoint(dataset)
+    endpoint = Endpoint(dataset, pool)
 
     def problem(exc: HTTPProblem) -> Response:
         headers = {"Allow": "GET, POST"} if exc.status == 405 else None
+        if exc.status == 503 and exc.message.startswith("busy"):
+            headers = {"Retry-After": "1"}
         return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers)
 
     async def sparql(request: Request) -> Response:
         try:
             asked = await read_request(request)
-            result = await run_in_threadpool(endpoint.run, asked)
-            body, content_type = render_result(result, asked.format, request.headers.get("accept"))
+            body, content_type = await endpoint.answer(asked, request.headers.get("accept"),
+                                                       request.is_disconnected)
         except HTTPProblem as exc:
             return problem(exc)
         return Response(body, media_type=content_type, headers={"Vary": "Accept"})
@@ -238,7 +260,7 @@ def create_app(dataset: Dataset) -> Starlette:
                 return problem(HTTPProblem(406, "acceptable: " + ", ".join(offers)))
             is_html = chosen in ("text/html", "application/xhtml+xml")
             fmt = "html" if is_html else GRAPH_TYPES[chosen]
-        graph = await run_in_threadpool(endpoint.ontology)
+        graph = endpoint.ontology()
         headers = {"Vary": "Accept"}
         if fmt == "html":
             return HTMLResponse(ontology_html(graph), headers=headers)
@@ -264,7 +286,7 @@ async def read_request(request: Request) -> SparqlRequest:
     query: list[str] = params.get("query", [])
     if request.method == "POST":
         content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-        body = await request.body()
+        body = await read_body(request)
         if content_type == "application/sparql-update":
             raise HTTPProblem(403, READ_ONLY)
         if content_type == "application/x-www-form-urlencoded":
@@ -300,6 +322,22 @@ async def read_request(request: Request) -> SparqlRequest:
         named_graphs=tuple(params.get("named-graph-uri", [])),
         format=wanted,
     )
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused (413) past MAX_BODY bytes without reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPProblem(413, f"the request body is over {MAX_BODY} bytes; queries are limited "
+                          f"to {MAX_CHARS} characters")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPProblem(413, f"the request body is over {MAX_BODY} bytes; queries are "
+                              f"limited to {MAX_CHARS} characters")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def render_result(result: Result, wanted: str | None, accept: str | None) -> tuple[bytes, str]:
@@ -480,11 +518,43 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def run(app: Any, sock: socket.socket) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully on both)."""
+class Stopped(Exception):
+    """SIGTERM, re-raised by uvicorn after its graceful shutdown."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def run(app: Any, sock: socket.socket, on_stop: Any = None) -> None:
+    """Serve until SIGINT/SIGTERM. ``on_stop`` is called on the signal, so that running
+    queries end at once (clusterkg.querypool); requests still open after one second are
+    cancelled.
+
+    uvicorn shuts down on SIGTERM and then raises the signal again for the handler it found;
+    with the default one the process would die there, before the caller stops its workers
+    and cleans up. So SIGTERM gets a handler that ends this function instead: exit 0.
+    """
+    import signal
+
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+                            server_header=False, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    if on_stop is not None:
+        handle_exit = server.handle_exit
+
+        def stopping(signum: int, frame: Any) -> None:
+            on_stop()
+            handle_exit(signum, frame)
+
+        server.handle_exit = stopping  # type: ignore[method-assign]
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        server.run(sockets=[sock])
+    except Stopped:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 

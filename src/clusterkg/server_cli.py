@@ -187,14 +187,26 @@ def push(state: Any, update_url: str | None, protocol: str, batch_size: int | No
               "network, without authentication.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0 = any free port; the URL printed says which).")
+@click.option("--timeout", metavar="SECONDS", type=click.FloatRange(min=0.1), default=5.0,
+              show_default=True,
+              help="Time limit per query; a query running longer is stopped and answered "
+              "with 503.")
+@click.option("--workers", metavar="N", type=click.IntRange(1, 64), default=2,
+              show_default=True,
+              help="Queries that run at once, each in a worker process holding the dataset "
+              "(memory grows with N). Up to 2N more wait; beyond that the answer is 503 busy.")
 @click.pass_obj
-def serve(state: Any, host: str, port: int) -> int:
+def serve(state: Any, host: str, port: int, timeout: float, workers: int) -> int:
     """Serve the graph as a read-only SPARQL 1.1 endpoint, and the ontology at /ontology.
 
     /sparql answers GET and POST queries (form-encoded or application/sparql-query) as SPARQL
     JSON, XML, CSV or TSV, and CONSTRUCT/DESCRIBE as Turtle, JSON-LD, N-Triples or RDF/XML,
     chosen by the Accept header. Updates are refused (403). /ontology serves the ontology as
     Turtle, JSON-LD or an HTML page by content negotiation. Stop with Ctrl-C.
+
+    The endpoint fetches nothing (SERVICE is refused, FROM loads nothing), and each query
+    runs in a worker process under --timeout, so an expensive query holds up neither other
+    queries nor the server's shutdown. See docs/security.md.
 
     \b
     Examples:
@@ -203,22 +215,35 @@ def serve(state: Any, host: str, port: int) -> int:
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * {?s ?p ?o} LIMIT 5' \\
           http://127.0.0.1:8000/sparql
     """
-    from clusterkg.serve import base_url, create_app, is_loopback, listen, run
+    from clusterkg.querypool import QueryPool
+    from clusterkg.serve import create_app, listen
     from clusterkg.store import named_graphs
 
-    dataset = state.dataset()
+    dataset = state.dataset()  # builds the snapshot the workers then load
     graphs = named_graphs(dataset)
-    app = create_app(dataset)
     sock = listen(host, port)
+    pool: QueryPool | None = None
+    try:
+        pool = QueryPool(str(state.home().root), state.store, workers=workers, timeout=timeout)
+        pool.warm()
+        app = create_app(dataset, pool)
+        del dataset
+        _serve(app, sock, host, len(graphs), pool.stop_queries)
+    finally:
+        if pool is not None:
+            pool.stop()
+        sock.close()
+    return EXIT_OK
+
+
+def _serve(app: Any, sock: Any, host: str, graphs: int, on_stop: Callable[[], None]) -> None:
+    from clusterkg.serve import base_url, is_loopback, run
+
     if not is_loopback(sock):
         _note(f"warning: listening on {host}, not loopback: anyone who can reach this machine "
               "can read the graph (there is no authentication)")
     url = base_url(sock)
     click.echo(f"SPARQL endpoint: {url}/sparql\nOntology:        {url}/ontology")
-    _note(f"serving {len(graphs)} named graphs read-only; Ctrl-C to stop")
+    _note(f"serving {graphs} named graphs read-only; Ctrl-C to stop")
     sys.stdout.flush()
-    try:
-        run(app, sock)
-    finally:
-        sock.close()
-    return EXIT_OK
+    run(app, sock, on_stop)

@@ -78,13 +78,31 @@ def run_query(
     bindings: Mapping[str, Node] | None = None,
     *,
     name: str = "query",
+    federated: bool = False,
 ) -> Result:
     """Run SPARQL over the union of all graphs; values are bound as terms, never spliced.
+
+    Nothing is fetched unless ``federated``: clusterkg.queryguard refuses SERVICE (and
+    queries that would crash Oxigraph's parser) before an engine sees the text, and rdflib's
+    loading of ``FROM`` graphs (from the web or local files) is off; Oxigraph's ``FROM`` only
+    picks graphs of the dataset. With ``federated``, both engines run SERVICE and rdflib
+    loads FROM graphs it does not hold.
 
     On Oxigraph the answer is read from the pyoxigraph Store directly (clusterkg.oxquery),
     not through oxrdflib, with the same terms in the rows; rdflib's store goes through
     ``Dataset.query``.
     """
+    import rdflib.plugins.sparql
+
+    from clusterkg.queryguard import QueryRefused, check
+
+    def guard(checked: str) -> None:
+        try:
+            check(checked, federated=federated)
+        except QueryRefused as exc:
+            raise QueryRefused(f"{name}: {exc.message}", federation=exc.federation) from None
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = federated
     init = {Variable(k): v for k, v in (bindings or {}).items()}
     prepared: object = text
     if is_oxigraph(dataset):
@@ -94,12 +112,14 @@ def run_query(
             prepared, init = inline_values(text, bindings or {}), {}
         except ValueError as exc:
             raise ClusterKGError(f"{name}: cannot bind parameters: {exc}") from exc
+        guard(str(prepared))  # the text Oxigraph will read, values and all
         inner = oxigraph_store(dataset)
         if inner is not None and dataset.default_union:
             return _run_on_oxigraph(dataset, inner, str(prepared), name)
     else:
         from rdflib.plugins.sparql import prepareQuery
 
+        guard(text)  # values go in as initBindings, never into the text
         try:
             prepared = prepareQuery(text)
         except Exception as exc:  # pyparsing ParseException and friends
