@@ -177,7 +177,9 @@ class Listener:
     """
 
     def __init__(self, body: bytes = b'{"head": {"vars": []}, "results": {"bindings": []}}',
-                 content_type: str = "application/sparql-results+json") -> None:
+                 content_type: str = "application/sparql-results+json",
+                 when: dict[bytes, tuple[bytes, str]] | None = None) -> None:
+        """``when`` maps a word to look for in the request to another (body, content type)."""
         import socket
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -186,8 +188,8 @@ class Listener:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[bytes] = []
-        self._answer = (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: "
-                        f"close\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        self._answers = [(word, _http_answer(*answer)) for word, answer in (when or {}).items()]
+        self._answer = _http_answer(body, content_type)
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -199,16 +201,41 @@ class Listener:
                 return
             with conn:
                 conn.settimeout(2)
-                try:
-                    first = conn.recv(65536)
-                except OSError:
-                    first = b""
-                self.requests.append(first)
+                request = _read_request(conn)
+                self.requests.append(request)
+                answer = next((a for word, a in self._answers if word in request), self._answer)
                 with suppress(OSError):
-                    conn.sendall(self._answer)
+                    conn.sendall(answer)
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _http_answer(body: bytes, content_type: str) -> bytes:
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _read_request(conn: Any) -> bytes:
+    """The request line, headers and (by Content-Length) body, or what came before a pause."""
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head + b"\r\n\r\n" + body
+    except (OSError, ValueError):
+        return data
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ lock so that every other request (and SIGTERM) waited for it.
 from __future__ import annotations
 
 import http.client
+import json
 import signal
 import subprocess
 import sys
@@ -260,3 +261,25 @@ def test_from_reads_no_local_file_unless_federated(
     fetched = run("--store", "memory", "query", "--federated", str(local), "-f", "csv",
                   home=seed_project)
     assert fetched.returncode == 0 and "secret-value" in fetched.stdout, fetched.stderr
+
+
+def test_a_servers_json_ld_answer_cannot_make_the_client_fetch(
+    run: Runner, tmp_path: Path, seed_project: Path, listener: Listener
+) -> None:
+    # a CONSTRUCT answer in JSON-LD whose context is a reference: rdflib would fetch it
+    answer = json.dumps({"@context": f"{listener.url}/context.jsonld",
+                         "@id": "http://example.org/a", "http://example.org/b": "c"}).encode()
+    graph = json.dumps({"head": {"vars": ["g"]}, "results": {"bindings": [
+        {"g": {"type": "uri", "value": "https://w3id.org/clusterkg/graph/x"}}]}}).encode()
+    server = Listener(graph, "application/sparql-results+json",
+                      when={b"CONSTRUCT": (answer, "application/ld+json")})
+    try:
+        query = tmp_path / "construct.rq"
+        query.write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", encoding="utf-8")
+        result = run("query", str(query), "--endpoint", f"{server.url}/sparql", "--retries", "0",
+                     home=seed_project)
+        assert_one_line_error(result, "JSON-LD context", "never fetches")
+        assert server.requests, "the query should have reached the endpoint"
+    finally:
+        server.close()
+    assert listener.requests == []

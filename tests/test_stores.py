@@ -568,8 +568,8 @@ def test_oxigraph_construct_and_errors_are_as_before(tiny_oxigraph: Any) -> None
     assert described.kind == "CONSTRUCT" and len(described.graph or ()) == 1
     with pytest.raises(ClusterKGError, match=r"^bad: SPARQL syntax error: "):
         run_query(tiny_oxigraph, "SELECT ?x WHERE { ?x", name="bad")
+    far = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/x> { ?s ?p ?o } }"
+    with pytest.raises(ClusterKGError, match=r"^far: SERVICE is not allowed"):
+        run_query(tiny_oxigraph, far, name="far")
     with pytest.raises(ClusterKGError, match=r"^far: query failed: OSError: "):
-        run_query(
-            tiny_oxigraph, "SELECT * WHERE { SERVICE <http://127.0.0.1:1/x> { ?s ?p ?o } }",
-            name="far",
-        )
+        run_query(tiny_oxigraph, far, name="far", federated=True)

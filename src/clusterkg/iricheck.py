@@ -190,6 +190,21 @@ def check_jsonld(path: Path, text: str) -> None:
             )
 
 
+def refuse_remote_contexts(where: str, text: str) -> None:
+    """For JSON-LD that is not new facts (a server's answer, a shapes file): refuse a context
+    given by reference, which rdflib would fetch, and leave the rest to the parser."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return
+    reference = next(remote_contexts(document), None)
+    if reference is not None:
+        raise ClusterKGError(
+            f"{where}: the JSON-LD context {reference!r} is a reference to another document, "
+            "and clusterkg never fetches contexts"
+        )
+
+
 def _refuse_remote_context(path: Path, text: str, reference: str | None) -> None:
     if reference is None:
         return

@@ -624,7 +624,14 @@ def parse_rdf(
         )
     kwargs: dict[str, Any] = {"bnode_context": bnodes} if fmt == "nt" and bnodes is not None else {}
     try:
-        graph.parse(data=answer.body.decode("utf-8"), format=fmt, **kwargs)
+        text = answer.body.decode("utf-8")
+        if fmt == "json-ld":  # a context by reference would make rdflib fetch it
+            from clusterkg.iricheck import refuse_remote_contexts
+
+            refuse_remote_contexts(f"the JSON-LD answer of {display_url(url)}", text)
+        graph.parse(data=text, format=fmt, **kwargs)
+    except ClusterKGError:
+        raise
     except Exception as exc:  # rdflib's parsers raise assorted types
         raise ClusterKGError(f"cannot parse the {fmt} answer of {display_url(url)}: {exc}") from exc
 

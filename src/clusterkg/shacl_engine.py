@@ -227,8 +227,15 @@ def _as_graph(source: Source) -> Graph:
         return source
     path = Path(source)
     graph = Graph()
+    fmt = _RDF_FORMATS.get(path.suffix.lower(), "turtle")
     try:
-        graph.parse(str(path), format=_RDF_FORMATS.get(path.suffix.lower(), "turtle"))
+        if fmt == "json-ld":  # a context by reference would make rdflib fetch it
+            from clusterkg.iricheck import refuse_remote_contexts
+
+            refuse_remote_contexts(str(path), path.read_text(encoding="utf-8"))
+        graph.parse(str(path), format=fmt)
+    except ClusterKGError:
+        raise
     except FileNotFoundError as exc:
         raise ClusterKGError(f"no such file: {path}") from exc
     except Exception as exc:  # rdflib raises several unrelated types for bad input
