@@ -1060,14 +1060,12 @@ CLI_CASES = [
                  id="query-5000-nested-braces"),
     pytest.param(Cli(lambda d, u: ["query", put(d, "bad.rq", b"ASK { \xff\xfe }")],
                      refused=True), id="query-invalid-utf8"),
-    pytest.param(Cli(rq("ASK { FILTER(" + "!" * 10000 + "true) }")),
-                 id="query-10000-negations", marks=xfail(
-                     "Oxigraph's parser dies with SIGSEGV (exit -11): queryguard bounds only "
-                     "bracket nesting, and 10000 unary ! nest without brackets")),
-    pytest.param(Cli(rq("ASK { FILTER(true" + " && true" * 10000 + ") }")),
-                 id="query-10000-ands", marks=xfail(
-                     "Oxigraph's parser dies with SIGSEGV (exit -11) on a flat chain of 10000 "
-                     "&& (also +, *, and UNION, which the guard even parses with rdflib first)")),
+    pytest.param(Cli(rq("ASK { FILTER(" + "!" * 10000 + "true) }"), refused=True),
+                 id="query-10000-negations"),  # Oxigraph's parser segfaulted on these
+    pytest.param(Cli(rq("ASK { FILTER(true" + " && true" * 10000 + ") }"), refused=True),
+                 id="query-10000-ands"),
+    pytest.param(Cli(rq("ASK { {}" + " UNION {}" * 10000 + " }"), refused=True),
+                 id="query-10000-unions"),
     pytest.param(Cli(rq("#+ tags: 5\nASK {}\n")), id="query-header-tags-integer",
                  marks=xfail("exit 2 with 'unexpected TypeError: 'int' object is not iterable'")),
     # -p NAME=VALUE: bound as a term, never text
@@ -1334,10 +1332,10 @@ def test_serve_refuses_a_5mb_body_without_reading_it(served: Served, fuzz_listen
 
 
 @pytest.mark.parametrize(("query", "says"), [
-    pytest.param("SELECT * WHERE " + "{" * 5000 + "}" * 5000, "nests", id="5000-nested-braces"),
-    pytest.param("ASK { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }", "nests",
+    pytest.param("SELECT * WHERE " + "{" * 5000 + "}" * 5000, "nest", id="5000-nested-braces"),
+    pytest.param("ASK { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }", "nest",
                  id="5000-nested-parens"),
-    pytest.param("ASK { FILTER(" + "!" * 10000 + "true) }", "crashed", id="engine-crash"),
+    pytest.param("ASK { FILTER(" + "!" * 10000 + "true) }", "nest", id="engine-crash"),
 ])
 def test_serve_survives_queries_that_nest_or_crash_the_engine(
     served: Served, fuzz_listener: Listener, query: str, says: str

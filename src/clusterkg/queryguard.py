@@ -28,6 +28,11 @@ from clusterkg.errors import ClusterKGError
 #: Above this many opening brackets, a query is parsed to learn how deeply it nests.
 #: The named queries have at most about 330; Oxigraph crashes somewhere past 2000 levels.
 FAST_BRACKETS = 500
+#: Above this many brackets and operators that nest (!, &&, ||, +, *, UNION), a query is
+#: refused: Oxigraph's parser recurses on each of them and crashes the process (a segfault)
+#: somewhere past 5000 (a flat chain of 10000 "&& true" is enough). Counted on the text, so
+#: it over-counts (a "*" in a string); the named queries stay far below it.
+MAX_NESTING = 2000
 #: The longest query accepted, in characters (the largest named query is about 12 000).
 MAX_CHARS = 1_000_000
 #: A codepoint escape, unless its backslash is itself escaped (``"\\\\u0022"`` stays as is,
@@ -63,8 +68,14 @@ def _verdict(text: str, federated: bool) -> str | None:
         return (f"the query is {len(text)} characters long; the limit is {MAX_CHARS} "
                 "(put long lists of values in a file of facts instead)")
     expanded = expand_escapes(text)
-    mentions_service = "service" in expanded.lower()
+    lowered = expanded.lower()
+    mentions_service = "service" in lowered
     brackets = sum(expanded.count(c) for c in "{([")
+    nesting = brackets + sum(expanded.count(op) for op in ("!", "&&", "||", "+", "*"))
+    nesting += lowered.count("union")
+    if nesting > MAX_NESTING:
+        return (f"the query has {nesting} brackets and operators that nest (!, &&, ||, +, *, "
+                f"UNION); more than {MAX_NESTING} could crash the query engine; split it")
     if brackets <= FAST_BRACKETS and (federated or not mentions_service):
         return None
     if (hidden := _syntax_escape(text)) is not None:  # rdflib would misread it
