@@ -85,6 +85,14 @@ class QueryPool:
     async def answer(self, query: str, wanted: str | None, accept: str | None,
                      gone: Callable[[], Awaitable[bool]]) -> Outcome:
         """The worker's outcome for one query; Busy, TimedOut, Crashed, Gone or Stopping."""
+        return await self.run(_answer, query, wanted, accept, gone=gone)
+
+    async def run(self, function: Callable[..., Any], *args: Any,
+                  gone: Callable[[], Awaitable[bool]] | None = None) -> Any:
+        """``function(*args)`` in a worker, which holds the dataset (``worker_dataset()``),
+        under the same time limit, backlog and cancellation as queries; the function must be
+        importable by name (module level) and return a value that pickles. Raises Busy,
+        TimedOut, Crashed, Gone or Stopping."""
         from pebble import ProcessExpired
 
         if self.stopping:
@@ -92,14 +100,13 @@ class QueryPool:
         if self.active >= self.capacity:
             raise Busy
         self.active += 1
-        future = self._pool.schedule(_answer, args=(query, wanted, accept),
-                                     timeout=self.timeout)
+        future = self._pool.schedule(function, args=args, timeout=self.timeout)
         try:
             waiting = asyncio.wrap_future(future)
             while not (await asyncio.wait({waiting}, timeout=_POLL))[0]:
                 if self.stopping:
                     raise Stopping
-                if await gone():
+                if gone is not None and await gone():
                     raise Gone  # finally: pebble stops the worker running it
             return waiting.result()
         except FutureTimeout as exc:
@@ -142,6 +149,13 @@ def _start(root: str, store: str | None) -> None:
 
 def _ready() -> bool:
     return _dataset is not None
+
+
+def worker_dataset() -> Dataset:
+    """The dataset this worker loaded at start (only in a worker process)."""
+    if _dataset is None:
+        raise RuntimeError("worker_dataset() outside a query worker")
+    return _dataset
 
 
 def _answer(query: str, wanted: str | None, accept: str | None) -> Outcome:

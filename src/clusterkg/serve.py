@@ -190,12 +190,22 @@ class Endpoint:
     async def answer(self, request: SparqlRequest, accept: str | None,
                      gone: Any) -> tuple[bytes, str]:
         """The rendered answer, from a worker; every failure an HTTPProblem."""
-        from clusterkg.querypool import Busy, Crashed, Gone, Stopping, TimedOut
+        from clusterkg.querypool import _answer
 
         self.check_dataset(request)
+        kind, first, second = await self.run(_answer, request.query, request.format, accept,
+                                             gone=gone)
+        if kind == "problem":
+            raise HTTPProblem(first, second)
+        return first, second
+
+    async def run(self, function: Any, *args: Any, gone: Any = None) -> Any:
+        """``function(*args)`` in a query worker (QueryPool.run); the pool's refusals and
+        failures become HTTPProblems that say what to do."""
+        from clusterkg.querypool import Busy, Crashed, Gone, Stopping, TimedOut
+
         try:
-            kind, first, second = await self.pool.answer(request.query, request.format,
-                                                          accept, gone)
+            return await self.pool.run(function, *args, gone=gone)
         except Busy as exc:
             raise HTTPProblem(503, f"busy: {self.pool.capacity} queries are running or "
                               "waiting; try again in a moment") from exc
@@ -211,20 +221,20 @@ class Endpoint:
             raise HTTPProblem(499, "the client went away; the query was stopped") from exc
         except Stopping as exc:
             raise HTTPProblem(503, "the server is stopping; the query was stopped") from exc
-        if kind == "problem":
-            raise HTTPProblem(first, second)
-        return first, second
 
     def ontology(self) -> Graph:
         return self._ontology
 
 
-def create_app(dataset: Dataset, pool: QueryPool) -> Starlette:
-    """The Starlette application: /sparql, /ontology and a small index page."""
+def create_app(dataset: Dataset, pool: QueryPool, root: str | None = None) -> Starlette:
+    """The Starlette application: /sparql, /ontology, and the browser workbench
+    (clusterkg.workbench) for the project at ``root``."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import HTMLResponse, PlainTextResponse, Response
     from starlette.routing import Route
+
+    from clusterkg.workbench import workbench_routes
 
     endpoint = Endpoint(dataset, pool)
 
@@ -271,6 +281,7 @@ def create_app(dataset: Dataset, pool: QueryPool) -> Starlette:
         return HTMLResponse(INDEX_HTML.format(version=html.escape(__version__)))
 
     return Starlette(routes=[
+        *workbench_routes(endpoint, root),  # first: its "/" replaces the bare index
         Route("/", index),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/update", update, methods=["GET", "POST"]),

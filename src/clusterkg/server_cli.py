@@ -226,7 +226,7 @@ def serve(state: Any, host: str, port: int, timeout: float, workers: int) -> int
     try:
         pool = QueryPool(str(state.home().root), state.store, workers=workers, timeout=timeout)
         pool.warm()
-        app = create_app(dataset, pool)
+        app = create_app(dataset, pool, str(state.home().root))
         del dataset
         _serve(app, sock, host, len(graphs), pool.stop_queries)
     finally:

@@ -1,0 +1,1 @@
+/* The workbench's own script (clusterkg; not a third-party asset). */
