@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest_plugins = ["servers"]  # Virtuoso and Oxigraph fixtures (tests/servers.py)
+pytest_plugins = ["servers", "browser"]  # Virtuoso, Oxigraph (servers.py); Chromium (browser.py)
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "cli"
 
@@ -144,27 +145,67 @@ def lock_held(lock: Path, pid: str | None = None) -> Iterator[None]:
         holder.communicate("", timeout=30)
 
 
-@pytest.fixture(scope="session")
-def serving() -> Iterator[str]:
-    """`clusterkg serve --port 0` in a subprocess; yields its base URL (read from stdout)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clusterkg", "serve", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=ROOT,
-    )
+@dataclass
+class Server:
+    """A running `clusterkg serve`: its base URL, process and stderr log file."""
+
+    base: str
+    process: subprocess.Popen[str]
+    log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
+
+def start_serve(home: Path | None, *options: str, log: Path | None = None) -> Server:
+    """`clusterkg [--home HOME] serve --port 0 OPTIONS` in a subprocess, once it listens.
+
+    Stderr goes to a file (``log``, or a temporary one), so a chatty server never blocks on a
+    full pipe and a test can read what it logged; the URL is read from stdout, which serve
+    prints once its workers hold the dataset. Without ``home``, the checkout's own project.
+    """
+    if log is None:
+        log = Path(tempfile.mkstemp(prefix="clusterkg-serve-", suffix=".log")[1])
+    where = ["--home", str(home)] if home is not None else []
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clusterkg", *where, "serve", "--port", "0", *options],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env=cli_env(),
+            cwd=home if home is not None else ROOT,
+        )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
     reader.start()
+    deadline = time.monotonic() + 120
+    while not lines and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    if not lines:
+        process.kill()
+        pytest.fail(f"serve printed no URL: {log.read_text()}", pytrace=False)
+    url = lines[0].split()[-1]
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/sparql"), lines[0]
+    return Server(url.removesuffix("/sparql"), process, log)
+
+
+def stop_serve(server: Server) -> None:
+    """SIGTERM, as a user's Ctrl-C or service manager would; kill if it does not stop."""
+    server.process.terminate()
     try:
-        deadline = time.monotonic() + 120
-        while not lines and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.1)
-        assert lines, f"serve printed no URL: {process.stderr.read() if process.stderr else ''}"
-        url = lines[0].split()[-1]
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/sparql"), lines[0]
-        yield url.removesuffix("/sparql")
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def serving() -> Iterator[str]:
+    """`clusterkg serve --port 0` on the checkout's project; yields its base URL."""
+    server = start_serve(None)
+    try:
+        yield server.base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_serve(server)
 
 
 class Listener:

@@ -25,9 +25,10 @@ The contract every case is held to:
 * `serve` answers every request with 2xx or 4xx, logs no traceback, and answers ``ASK {}``
   within a second afterwards.
 
-Bugs this module found are ``xfail(strict=True)`` cases whose reasons say what happens. The
-random corpora leave exactly those inputs out (each place says so), so every known bug shows
-up once, and its fix turns that case into an XPASS to remove the mark from.
+Bugs this module found stay as named regression cases (each says what happened before its
+fix): readers that crashed, IRIs that made the project unreadable, a traceback in the
+server's log. A bug found next goes in as an ``xfail(strict=True)`` case with its reason, so
+its fix shows up as an XPASS to remove the mark from.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ import random
 import re
 import socket
 import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -58,6 +57,8 @@ from conftest import (
     cli_env,
     copy_seed_project,
     snapshot,
+    start_serve,
+    stop_serve,
 )
 
 #: rdflib's parsers warn about their own deprecated internals thousands of times a run.
@@ -166,9 +167,8 @@ def structure_case(fmt: str, rng: random.Random) -> bytes:
     """Inputs no mutation of a small file reaches: nesting, sizes, garbage, nothing."""
     prefix = b"@prefix : <https://w3id.org/clusterkg/id/> .\n"
     if fmt == "jsonld":
-        # At most 300 levels of JSON (the stack of an xdist worker is deeper than a plain
-        # run's): about 1000 raise RecursionError out of read_file (see
-        # test_known_bugs_in_readers[jsonld-nested-2000-deep]).
+        # Shallow nesting here; ~1000 levels and more (refused, as Python's JSON parser
+        # cannot follow them) are test_readers_refuse_or_read_what_once_crashed_them's.
         depth = rng.randint(2, 150)
         return rng.choice((
             b'{"@id": "https://w3id.org/clusterkg/id/a", "https://w3id.org/clusterkg/id/p": '
@@ -321,8 +321,6 @@ def csv_case(kind_name: str, seed: int) -> bytes:
                  "cr": lambda d: d.replace(b"\r\n", b"\r"),
                  "lf": lambda d: d.replace(b"\r\n", b"\n")}
         data = edits[rng.choice(sorted(edits))](data)
-    if data == BOM:  # a BOM alone: see test_known_bugs_in_readers[csv-bom-only]
-        data += b"\n"
     return data
 
 
@@ -782,9 +780,8 @@ def test_query_file_headers_raise_only_clusterkg_errors(tmp_path: Path, fuzz_hom
                 "{x: {type: integer, default: abc}}", "{x: [1, 2]}", "{1: string}",
                 "{x: {type: [string]}}", "[a, b", "\"\\uD800\"", "!!set {a, b}", "@", "`",
                 "{'x y': string}", "- a\n#+ - b", "|\n#+   block")
-    # No tags: 5-like scalars (see test_known_bugs_in_readers[query-header-tags-integer]),
-    # nor nesting past 50 levels (see [query-header-deep-yaml]).
-    keys = ("summary", "description", "params", "columns", "other", "params")
+    # Nesting past 50 levels: see test_readers_refuse_or_read_what_once_crashed_them.
+    keys = ("summary", "description", "params", "columns", "tags", "other", "params")
 
     def case(seed: int) -> Callable[[], object]:
         rng = random.Random(f"header-{seed}")
@@ -851,13 +848,10 @@ def test_iris_that_pass_the_check_are_written_and_read_back_by_rdflib() -> None:
     assert accepted >= 100, accepted
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "iricheck.iri_problem checks characters only: it accepts <http://a#b#c>, <urn:x[1]>, "
-    "<http://[::1>, <http://a:b/>, a private-use U+E000 ..., which Oxigraph's strict parser "
-    "refuses; `add` writes them, and then every command on the default store fails with "
-    "'cannot parse graph/....trig' (remove too: only --store memory still works)"))
 def test_iris_that_pass_the_check_are_read_by_oxigraph() -> None:
-    """What `validate FILE` and `add` accept must load where every later command loads it."""
+    """What `validate FILE` and `add` accept must load where every later command loads it
+    (iri_problem once accepted <http://a#b#c>, <urn:x[1]>, <http://a:b/>, U+E000..., which
+    `add` wrote and Oxigraph then could not read: every later command failed)."""
     import pyoxigraph as ox
 
     from clusterkg.iricheck import iri_problem
@@ -873,7 +867,7 @@ def test_iris_that_pass_the_check_are_read_by_oxigraph() -> None:
     assert not refused, "\n".join(refused)
 
 
-# --- in process: the known bugs --------------------------------------------------------------
+# --- in process: readers that once crashed ------------------------------------------------
 
 
 def csv_bom_only(directory: Path) -> object:
@@ -910,21 +904,15 @@ def header_deep_yaml(directory: Path) -> object:
 
 
 @pytest.mark.parametrize("reader", [
-    pytest.param(csv_bom_only, id="csv-bom-only", marks=pytest.mark.xfail(
-        strict=True, reason="spreadsheet.read_rows: a file holding only a UTF-8 BOM raises "
-        "IndexError (records[0] of no records); the CLI says 'unexpected IndexError'")),
-    pytest.param(jsonld_deep, id="jsonld-nested-2000-deep", marks=pytest.mark.xfail(
-        strict=True, reason="iricheck.check_jsonld catches ValueError only: json.loads raises "
-        "RecursionError on ~1000 levels of nesting; the CLI says 'unexpected RecursionError'")),
-    pytest.param(header_tags_integer, id="query-header-tags-integer", marks=pytest.mark.xfail(
-        strict=True, reason="catalog.load_query iterates `tags: 5` (an int): TypeError; the "
-        "CLI says 'unexpected TypeError'")),
-    pytest.param(header_deep_yaml, id="query-header-deep-yaml", marks=pytest.mark.xfail(
-        strict=True, reason="catalog.parse_header catches yaml.YAMLError only: PyYAML raises "
-        "RecursionError on a few hundred nested [; the CLI says 'unexpected RecursionError'")),
+    pytest.param(csv_bom_only, id="csv-bom-only"),
+    pytest.param(jsonld_deep, id="jsonld-nested-2000-deep"),
+    pytest.param(header_tags_integer, id="query-header-tags-integer"),
+    pytest.param(header_deep_yaml, id="query-header-deep-yaml"),
 ])
-def test_known_bugs_in_readers(reader: Callable[[Path], object], tmp_path: Path) -> None:
-    """Inputs the random corpora leave out, because they fail today (see the reasons)."""
+def test_readers_refuse_or_read_what_once_crashed_them(reader: Callable[[Path], object],
+                                                      tmp_path: Path) -> None:
+    """Inputs that raised IndexError (a CSV of only a BOM), RecursionError (JSON-LD or a
+    YAML header ~1000 deep) or TypeError (`tags: 5`): now read, or refused with a message."""
     with contextlib.suppress(ClusterKGError):
         reader(tmp_path)
 
@@ -977,10 +965,6 @@ NEWLINES = ("a\n<urn:evil> <urn:p> <urn:o> .\r@prefix x: <file:///> .\u2028\x85\
             "GRAPH <urn:g> { <urn:s> <urn:p> <urn:o> }\n" + "\u00c5" * 2000)
 
 
-def xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 CLI_CASES = [
     # validate FILE: read-only, whatever the file holds
     pytest.param(Cli(lambda d, u: ["validate", *rdf_file("ttl", 26)(d, u), "-s", "T"]),
@@ -1005,9 +989,7 @@ CLI_CASES = [
     pytest.param(Cli(lambda d, u: ["validate", put(d, "deep.jsonld", (
         b'{"@id": "https://a.example/s", "https://a.example/p": '
         + deep('{"@list": [', "]}", 2000) + b"}"))], refused=True),
-        id="validate-jsonld-nested-2000-deep",
-        marks=xfail("exit 2 with 'unexpected RecursionError' (iricheck.check_jsonld catches "
-                    "only ValueError from json.loads)")),
+        id="validate-jsonld-nested-2000-deep"),
     # add FILE -s SOURCE: writes only what conforms, under graph/, with valid IRIs
     pytest.param(Cli(lambda d, u: ["add", *rdf_file("ttl", 40)(d, u), "-s", "Fuzz"],
                      writes=True), id="add-ttl-seed-40"),
@@ -1015,24 +997,21 @@ CLI_CASES = [
                  id="add-source-path-traversal"),
     pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", NEWLINES], writes=True),
                  id="add-source-with-newlines-and-turtle"),
-    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<rel>"], writes=True),
-                 id="add-source-relative-iri", marks=xfail(
-                     "exit 0, and graph/ then holds the relative IRI <rel> as "
-                     "ck:sourceDocument and prov:wasDerivedFrom (read back, it resolves "
-                     "against the file's own path): --source <...> is not checked as files are")),
-    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<http://a b>"], writes=True),
-                 id="add-source-invalid-iri", marks=xfail(
-                     "exit 2, but as 'unexpected Exception: \"http://a b\" does not look like a "
-                     "valid URI, I cannot serialize this' after an rdflib warning line")),
+    # Once written as given (a relative <rel>, which then resolved against the file's path)
+    # or a traceback ("cannot serialize"); IRIs Oxigraph refuses made the project unreadable
+    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<rel>"], refused=True),
+                 id="add-source-relative-iri"),
+    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<>"], refused=True),
+                 id="add-source-empty-iri"),
+    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<http://a b>"], refused=True),
+                 id="add-source-invalid-iri"),
+    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<http://a/\udc80>"], refused=True),
+                 id="add-source-lone-surrogate"),
     pytest.param(Cli(lambda d, u: ["add", put(d, "two-hashes.ttl", SEEDS["ttl"].replace(
         b"new:nscc-companies-2024 a", b"<https://example.org/count#a#b> a")), "-s", "Fuzz"],
-        writes=True), id="add-iri-with-two-fragments", marks=xfail(
-            "exit 0: iri_problem accepts <https://example.org/count#a#b>, `add` writes it, and "
-            "Oxigraph cannot read graph/fuzz.trig: every later command (remove too) exits 2")),
-    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<urn:x[1]>"], writes=True),
-                 id="add-source-iri-with-brackets", marks=xfail(
-                     "exit 0, and Oxigraph cannot read the graph file written (Invalid IRI "
-                     "code point '['): every later command on the default store exits 2")),
+        refused=True), id="add-iri-with-two-fragments"),
+    pytest.param(Cli(lambda d, u: ["add", GOOD, "-s", "<urn:x[1]>"], refused=True),
+                 id="add-source-iri-with-brackets"),
     # import KIND FILE.csv -s SOURCE
     pytest.param(Cli(lambda d, u: ["import", "member-counts",
                                    put(d, "a.csv", csv_case("member-counts", 4)), "-s", "Fuzz"],
@@ -1041,8 +1020,7 @@ CLI_CASES = [
         d, "c.csv", "name,kind\n\"=cmd|' /C calc'!A0\",company\n+SUM(1),other\n"), "-s", "Fuzz"],
         writes=True), id="import-formula-injection"),
     pytest.param(Cli(lambda d, u: ["import", "member-counts", put(d, "bom.csv", BOM), "-s",
-                                   "Fuzz"], writes=True, refused=True), id="import-bom-only",
-                 marks=xfail("exit 2 with 'unexpected IndexError: list index out of range'")),
+                                   "Fuzz"], writes=True, refused=True), id="import-bom-only"),
     # query NAME|FILE.rq: read-only, fetches nothing unless --federated
     pytest.param(Cli(rq(lambda u: disguised_service(1, u)), refused=True),
                  id="query-disguised-service-seed-1"),
@@ -1066,8 +1044,7 @@ CLI_CASES = [
                  id="query-10000-ands"),
     pytest.param(Cli(rq("ASK { {}" + " UNION {}" * 10000 + " }"), refused=True),
                  id="query-10000-unions"),
-    pytest.param(Cli(rq("#+ tags: 5\nASK {}\n")), id="query-header-tags-integer",
-                 marks=xfail("exit 2 with 'unexpected TypeError: 'int' object is not iterable'")),
+    pytest.param(Cli(rq("#+ tags: 5\nASK {}\n")), id="query-header-tags-integer"),
     # -p NAME=VALUE: bound as a term, never text
     pytest.param(Cli(rq(ECHO, "-f", "json", "-p", f"x={INJECTION}"),
                      check=echo_check(INJECTION)), id="param-injection"),
@@ -1139,25 +1116,12 @@ def served(fuzz_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     a chatty server never blocks on a full pipe, and the file is checked for tracebacks."""
     log = tmp_path_factory.mktemp("serve") / "stderr.txt"
     before = snapshot(fuzz_home)
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clusterkg", "--home", str(fuzz_home), "serve", "--port", "0",
-             "--timeout", "2"],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, env=cli_env(), cwd=fuzz_home,
-        )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
-    reader.start()
+    server = start_serve(fuzz_home, "--timeout", "2", log=log)
     try:
-        deadline = time.monotonic() + 120
-        while not lines and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        assert lines, f"serve printed no URL: {log.read_text()}"
-        port = int(lines[0].rsplit(":", 1)[1].split("/")[0])
-        yield Served(port=port, home=fuzz_home, before=before, log=log, process=process)
+        yield Served(port=server.port, home=fuzz_home, before=before, log=log,
+                     process=server.process)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_serve(server)
 
 
 def http(port: int, request: bytes, *,
@@ -1349,8 +1313,8 @@ def test_serve_survives_queries_that_nest_or_crash_the_engine(
     assert_served_well(served, fuzz_listener, since)
 
 
-# Last in the module: a client that leaves mid-body makes the server log a traceback (see the
-# xfail below), which must not land in the log window of another serve test.
+# Last in the module: a client that leaves mid-body once made the server log a traceback
+# (ClientDisconnect from serve.read_body), which must not land in another test's log window.
 
 
 def leave_mid_body(served: Served) -> None:
@@ -1370,10 +1334,6 @@ def test_serve_survives_a_body_shorter_than_declared(served: Served,
     assert_served_well(served, fuzz_listener, since, log=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "uvicorn logs 'Exception in ASGI application' and a traceback of "
-    "starlette.requests.ClientDisconnect, raised in serve.read_body (request.stream()) and "
-    "never caught, for every client that goes away in the middle of its request body"))
 def test_serve_logs_no_traceback_when_a_client_leaves_mid_body(
     served: Served, fuzz_listener: Listener
 ) -> None:

@@ -10,20 +10,25 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import Listener, Runner, assert_one_line_error, cli_env, copy_seed_project
+from conftest import (
+    Listener,
+    Runner,
+    Server,
+    assert_one_line_error,
+    copy_seed_project,
+    start_serve,
+    stop_serve,
+)
 
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = "ASK { ?s ?p ?o }"
@@ -44,33 +49,6 @@ def hidden_services(url: str) -> dict[str, str]:
                               "{ ?a ?b ?c } } }",
         "plain": f"SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?a ?b ?c }} }}",
     }
-
-
-@dataclass
-class Server:
-    base: str
-    process: subprocess.Popen[str]
-
-
-def start_serve(home: Path, *options: str) -> Server:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clusterkg", "--home", str(home), "serve", "--port", "0",
-         *options],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()  # printed once the workers hold the dataset
-    assert line.startswith("SPARQL endpoint: http://127.0.0.1:"), (
-        line, process.stderr.read() if process.stderr else "")
-    return Server(line.split()[-1].removesuffix("/sparql"), process)
-
-
-def stop_serve(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +194,7 @@ def test_queries_beyond_the_backlog_are_told_busy_and_sigterm_stops_at_once(
         code = busy.process.wait(timeout=30)
         assert time.monotonic() - started < 3.0, "SIGTERM waited for the running queries"
         assert code == 0
-        assert busy.process.stderr is not None and "Traceback" not in busy.process.stderr.read()
+        assert "Traceback" not in busy.log.read_text()
     finally:
         if busy.process.poll() is None:
             busy.process.kill()

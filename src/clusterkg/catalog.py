@@ -127,6 +127,8 @@ def parse_header(text: str, source: str = "query") -> dict[str, Any]:
         where = f" (header line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ClusterKGError(f"{source}: bad query header{where}: {problem}") from exc
+    except RecursionError:  # PyYAML recurses per level of [ or {
+        raise ClusterKGError(f"{source}: bad query header: nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -143,8 +145,10 @@ def load_query(path: Path) -> NamedQuery:
     header = parse_header(text, str(path))
     params = _parse_params(header.get("params"), str(path))
     tags = header.get("tags") or ()
-    if isinstance(tags, str):
+    if isinstance(tags, (str, int, float)):
         tags = (tags,)
+    if not isinstance(tags, (list, tuple)):
+        raise ClusterKGError(f"{path}: 'tags' must be a word or a list of words")
     columns = header.get("columns") or ()
     if isinstance(columns, str):
         columns = tuple(columns.split())

@@ -38,7 +38,21 @@ def iri_problem(iri: str) -> str | None:
     """Why ``iri`` is not an absolute IRI (RFC 3987), or None if it is one."""
     if not _SCHEME.match(iri):
         return "it has no scheme (such as https:)"
-    return reference_problem(iri)
+    return reference_problem(iri) or _strict_problem(iri)
+
+
+def _strict_problem(iri: str) -> str | None:
+    """What the default store's strict IRI parser (Oxigraph) refuses beyond characters: a
+    second #, brackets outside an IPv6 host, a port that is not a number, private-use code
+    points... An IRI it refuses would make the whole project unreadable on that store."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        said = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in str(exc))
+        return f"it does not follow the IRI syntax (RFC 3987): {said}"
+    return None
 
 
 def reference_problem(iri: str) -> str | None:
@@ -48,6 +62,8 @@ def reference_problem(iri: str) -> str | None:
             return "it contains a space"
         if ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
             return f"it contains the control character U+{ord(char):04X}"
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            return f"it contains U+{ord(char):04X}, half of a surrogate pair, not a character"
         if char in FORBIDDEN:
             return f"it contains the character {char}"
     if _BAD_PERCENT.search(iri):
@@ -178,10 +194,13 @@ def check_jsonld(path: Path, text: str) -> None:
     """
     try:
         document = json.loads(text)
+        _refuse_remote_context(path, text, next(remote_contexts(document), None))
+        names = list(node_names(document))
     except ValueError:
         return
-    _refuse_remote_context(path, text, next(remote_contexts(document), None))
-    for name in node_names(document):
+    except RecursionError:
+        raise _too_deep(str(path)) from None
+    for name in names:
         why = reference_problem(name)
         if why:
             raise ClusterKGError(
@@ -190,14 +209,23 @@ def check_jsonld(path: Path, text: str) -> None:
             )
 
 
+def _too_deep(where: str) -> ClusterKGError:
+    """JSON nested deeper than Python's parsers can follow (about 1000 levels): no real
+    JSON-LD is; refused rather than crashing the parser."""
+    return ClusterKGError(f"{where}: the JSON is nested too deeply to read (about 1000 levels "
+                          "or more); no JSON-LD document needs that")
+
+
 def refuse_remote_contexts(where: str, text: str) -> None:
     """For JSON-LD that is not new facts (a server's answer, a shapes file): refuse a context
     given by reference, which rdflib would fetch, and leave the rest to the parser."""
     try:
         document = json.loads(text)
+        reference = next(remote_contexts(document), None)
     except ValueError:
         return
-    reference = next(remote_contexts(document), None)
+    except RecursionError:
+        raise _too_deep(where) from None
     if reference is not None:
         raise ClusterKGError(
             f"{where}: the JSON-LD context {reference!r} is a reference to another document, "

@@ -341,13 +341,18 @@ async def read_body(request: Request) -> bytes:
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise HTTPProblem(413, f"the request body is over {MAX_BODY} bytes; queries are limited "
                           f"to {MAX_CHARS} characters")
+    from starlette.requests import ClientDisconnect
+
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise HTTPProblem(413, f"the request body is over {MAX_BODY} bytes; queries are "
-                              f"limited to {MAX_CHARS} characters")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise HTTPProblem(413, f"the request body is over {MAX_BODY} bytes; queries "
+                                  f"are limited to {MAX_CHARS} characters")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone mid-body: nothing to answer, nothing to log
+        raise HTTPProblem(499, "the client went away before the end of its request") from None
     return b"".join(chunks)
 
 

@@ -393,6 +393,7 @@ def plan(home: Home, dataset: Dataset, source: str, web: WebMeta | None = None) 
     source that is not in the graph yet is declared as a new ck:SourceDocument (``cks:<slug>``,
     labelled with the name or the IRI).
     """
+    from clusterkg.iricheck import iri_problem
     from clusterkg.namespaces import CKS, expand
     from clusterkg.websource import WebMeta, check, describe, graph_slug, is_web_address
 
@@ -404,6 +405,9 @@ def plan(home: Home, dataset: Dataset, source: str, web: WebMeta | None = None) 
         iri = URIRef(text.strip("<>"))
     elif (expanded := expand(text)) is not None:
         iri = expanded
+    if iri is not None and (why := iri_problem(str(iri))):
+        raise ClusterKGError(f"--source {text!r} is not a valid IRI: {why}; give an absolute "
+                             "IRI such as <urn:x> or https://..., or a document's name")
     known = _documents(dataset)
     if iri is None:
         wanted = text.casefold()

@@ -291,14 +291,14 @@ def read_rows(path: Path, kind: Kind) -> list[Row]:
         data = path.read_bytes()
     except OSError as exc:
         raise ClusterKGError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if not data.strip():
-        raise ClusterKGError(
-            f"{path}: the file is empty; expected a header row: {','.join(kind.column_names())}"
-        )
     try:
         text = decode_utf8(path, data)
     except ClusterKGError as exc:
         raise ClusterKGError(exc.message.replace(" (line ", " (row ")) from None
+    if not text.strip("\ufeff \t\r\n"):  # nothing, or only a byte order mark
+        raise ClusterKGError(
+            f"{path}: the file is empty; expected a header row: {','.join(kind.column_names())}"
+        )
     first = text.splitlines()[0] if text else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
