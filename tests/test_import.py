@@ -286,3 +286,20 @@ def test_dry_run_import_prints_the_graph(run: Runner, project: Path, tmp_path: P
     counts = [o for _, _, o, _ in dataset.quads((None, URIRef(CK + "count"), None, None))]
     assert counts == [Literal(119, datatype=XSD.integer)]
     assert snapshot(project / "graph") == before
+
+
+def test_an_iri_in_a_cell_is_checked_as_iris_in_files_are(run: Runner, project: Path,
+                                                          tmp_path: Path) -> None:
+    """An id such as <urn:x[1]> was written as given, and the default store (Oxigraph) then
+    could not read graph/ at all; now it is a row error like any bad cell."""
+    sheet = write(tmp_path / "clusters.csv",
+                  "id,name,level,from\n<urn:x[1]>,Klynge X,Arena,2020\n"
+                  "<https://example.org/a#b#c>,Klynge Y,Arena,2020\n")
+    before = snapshot(project / "graph")
+    result = ck(run, project, "import", "clusters", str(sheet), "--source", "Register")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert "row 2" in lines[0] and "'<urn:x[1]>' is not a valid IRI" in lines[0], lines
+    assert "row 3" in lines[1] and "a#b#c" in lines[1], lines
+    assert snapshot(project / "graph") == before
+    assert ck(run, project, "query", "clusters-by-level", "-f", "csv").returncode == 0

@@ -429,11 +429,18 @@ class Resolver:
 
 
 def _as_iri(text: str) -> URIRef | None:
+    """The IRI a cell names (``<...>``, https://..., urn:..., ckr:x), checked as files are."""
+    from clusterkg.iricheck import iri_problem
+
     if text.startswith("<") and text.endswith(">"):
-        return URIRef(text[1:-1])
-    if re.match(r"^(https?://|urn:)\S+$", text):
-        return URIRef(text)
-    return expand(text) if re.match(r"^[a-z]+:\S+$", text) else None
+        iri: URIRef | None = URIRef(text[1:-1])
+    elif re.match(r"^(https?://|urn:)\S+$", text):
+        iri = URIRef(text)
+    else:
+        iri = expand(text) if re.match(r"^[a-z]+:\S+$", text) else None
+    if iri is not None and (why := iri_problem(str(iri))):
+        raise _Bad(None, f"'{text}' is not a valid IRI: {why}")
+    return iri
 
 
 class Importer:
