@@ -573,3 +573,129 @@ def test_oxigraph_construct_and_errors_are_as_before(tiny_oxigraph: Any) -> None
         run_query(tiny_oxigraph, far, name="far")
     with pytest.raises(ClusterKGError, match=r"^far: query failed: OSError: "):
         run_query(tiny_oxigraph, far, name="far", federated=True)
+
+
+# --- store versions: only what changed is loaded again; readers and killed writers ----------
+
+UNION_PROBE = "SELECT ?o (COUNT(*) AS ?n) WHERE { <urn:test:s> <urn:test:p> ?o } GROUP BY ?o " \
+              "ORDER BY ?o\n"
+
+
+def probe_graph(name: str, values: list[str]) -> str:
+    triples = "".join(f'    <urn:test:s> <urn:test:p> "{v}" .\n' for v in values)
+    return f"<urn:test:graph:{name}> {{\n{triples}}}\n"
+
+
+def union_rows(home: Path, store: str, cache: Path, probe: Path) -> list[tuple[str, str]]:
+    done = clusterkg(home, store, "query", str(probe), "-f", "csv", cache=cache)
+    assert done.returncode in (0, 1), done.stderr
+    return [tuple(line.split(",")) for line in done.stdout.splitlines()[1:]]
+
+
+def test_a_changed_file_changes_only_its_graph_and_the_union_stays_a_set(tmp_path: Path) -> None:
+    """After adding, rewriting, renaming and removing graph files, the store (brought up to
+    date graph by graph from the previous version) answers as a fresh parse does: a triple
+    two graphs hold counts once, and stays while either graph holds it."""
+    home = copy_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    probe = tmp_path / "probe.rq"
+    probe.write_text(UNION_PROBE, encoding="utf-8")
+    graph = home / "graph"
+    steps: list[Callable[[], None]] = [
+        lambda: (graph / "zz-a.trig").write_text(probe_graph("a", ["x", "y"]), encoding="utf-8"),
+        lambda: (graph / "zz-b.trig").write_text(probe_graph("b", ["y", "z"]), encoding="utf-8"),
+        lambda: (graph / "zz-a.trig").write_text(probe_graph("a", ["x"]), encoding="utf-8"),
+        lambda: (graph / "zz-b.trig").rename(graph / "zz-c.trig"),
+        lambda: (graph / "zz-c.trig").unlink(),
+        lambda: (graph / "zz-a.trig").write_text(probe_graph("a", ["w", "x"]), encoding="utf-8"),
+    ]
+    expected = [
+        [("x", "1"), ("y", "1")],
+        [("x", "1"), ("y", "1"), ("z", "1")],
+        [("x", "1"), ("y", "1"), ("z", "1")],  # y: still in b
+        [("x", "1"), ("y", "1"), ("z", "1")],
+        [("x", "1")],  # y and z went with the last graph that held them
+        [("w", "1"), ("x", "1")],
+    ]
+    assert union_rows(home, "oxigraph", cache, probe) == []
+    for step, wanted in zip(steps, expected, strict=True):
+        step()
+        assert union_rows(home, "oxigraph", cache, probe) == wanted
+        assert union_rows(home, "memory", cache, probe) == wanted
+        (version,) = store_dirs(cache)
+        files = json.loads((version / "manifest.json").read_text())["files"]
+        assert sorted(k for k in files if k.startswith("graph/zz-")) == sorted(
+            f"graph/{p.name}" for p in graph.glob("zz-*"))
+    # A graph file that names a graph another file holds is refused, as a fresh parse does.
+    (graph / "zz-d.trig").write_text(probe_graph("a", ["v"]), encoding="utf-8")
+    clash = clusterkg(home, "oxigraph", "query", str(probe), cache=cache)
+    assert clash.returncode == 2 and "already defined in zz-a.trig" in clash.stderr, clash.stderr
+
+
+def test_a_reader_keeps_its_version_while_a_writer_makes_the_next(tmp_path: Path) -> None:
+    """A process that has the store open goes on reading its version, unchanged, while the
+    files change and another command makes (and reads) the next version; the old version is
+    removed once no process reads it."""
+    home = copy_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    probe = tmp_path / "probe.rq"
+    probe.write_text(UNION_PROBE, encoding="utf-8")
+    (home / "graph" / "zz-a.trig").write_text(probe_graph("a", ["old"]), encoding="utf-8")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys\n"
+            "from clusterkg.loader import load_dataset\n"
+            "from clusterkg.paths import find_home\n"
+            "from clusterkg.store import run_query\n"
+            f"d = load_dataset(find_home({str(home)!r}), 'oxigraph')\n"
+            f"q = open({str(probe)!r}).read()\n"
+            "for line in sys.stdin:\n"
+            "    print([str(r[0]) for r in run_query(d, q).rows], flush=True)\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env_for(cache),
+    )
+    assert reader.stdin is not None and reader.stdout is not None
+    try:
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "['old']"
+        (first,) = store_dirs(cache)
+        (home / "graph" / "zz-a.trig").write_text(probe_graph("a", ["new"]), encoding="utf-8")
+        assert union_rows(home, "oxigraph", cache, probe) == [("new", "1")]
+        assert first.exists() and len(store_dirs(cache)) == 2  # still read: kept
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "['old']"
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    (home / "graph" / "zz-a.trig").write_text(probe_graph("a", ["newer"]), encoding="utf-8")
+    assert union_rows(home, "oxigraph", cache, probe) == [("newer", "1")]
+    assert not first.exists() and len(store_dirs(cache)) == 1
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
+def test_a_command_killed_while_making_a_version_leaves_a_store_that_matches(
+    tmp_path: Path, delay: float
+) -> None:
+    """SIGKILL in the middle of making a version (first build, or an update after a change):
+    the next command opens a store that matches the files, and no scratch copy is left."""
+    import signal
+    import time
+
+    home = copy_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    probe = tmp_path / "probe.rq"
+    probe.write_text(UNION_PROBE, encoding="utf-8")
+    for values in (["a"], ["a", "b"]):  # the first build, then an update of one graph
+        (home / "graph" / "zz-a.trig").write_text(probe_graph("a", values), encoding="utf-8")
+        victim = subprocess.Popen(
+            [sys.executable, "-m", "clusterkg", "--home", str(home), "query", str(probe)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env_for(cache))
+        time.sleep(delay)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        assert union_rows(home, "oxigraph", cache, probe) == [(v, "1") for v in values]
+        assert union_rows(home, "memory", cache, probe) == [(v, "1") for v in values]
+        leftovers = [p.name for project in cache.iterdir() for p in project.iterdir()
+                     if p.name.startswith(".building-")]
+        assert leftovers == []

@@ -14,7 +14,7 @@ from rdflib import Dataset, URIRef
 
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import PREFIXES
-from clusterkg.store import named_graphs, union_graph
+from clusterkg.store import graph_sizes, named_graphs, union_graph
 
 BASENAME = "clusterkg"
 
@@ -49,7 +49,8 @@ def build(dataset: Dataset, out_dir: Path) -> BuildReport:
         target = out_dir / f"{BASENAME}.{suffix}"
         write_atomically(target, produce())
         files.append(target)
-    per_graph = {name: len(dataset.graph(name)) for name in named_graphs(dataset)}
+    sizes = graph_sizes(dataset)
+    per_graph = {name: sizes.get(name, 0) for name in named_graphs(dataset)}
     return BuildReport(
         files=files,
         triples_per_graph=per_graph,

@@ -87,7 +87,7 @@ def build(state: State, out: Path) -> int:
     """
     from clusterkg.build import build as write_build
 
-    report = write_build(state.dataset(), out)
+    report = write_build(state.dataset(memory=True), out)
     _echo(_build_counts(report))
     for path in report.files:
         _note(f"wrote {path}")
@@ -291,7 +291,9 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
 
         result = run_named(remote, named, values)
     else:
-        dataset = state.dataset()
+        # A question about given things reads the store in place; a whole-graph listing
+        # runs faster from memory (clusterkg.loader.load_dataset).
+        dataset = state.dataset(memory=not params)
         try:
             result = run_query(dataset, named.text, resolve_labels(values, dataset),
                                name=str(named.path), federated=federated)
@@ -328,7 +330,7 @@ def stats(state: State, fmt: str) -> int:
     from clusterkg.namespaces import compact
     from clusterkg.stats import compute
 
-    numbers = compute(state.dataset(), state.home())
+    numbers = compute(state.dataset(memory=True), state.home())
     if fmt == "json":
         doc = {
             "instancesPerClass": {str(c): n for c, n in numbers.instances_per_class},
@@ -396,7 +398,7 @@ def demo(state: State, out: Path) -> int:
     from clusterkg.results import make_table, render
     from clusterkg.store import run_query
 
-    dataset = state.dataset()
+    dataset = state.dataset(memory=True)
     report = write_build(dataset, out)
     _echo(_wrapped(f"Built {len(report.files)} files in {out}/: {report.quads} quads in "
                    f"{len(report.triples_per_graph)} named graphs."))

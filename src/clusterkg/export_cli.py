@@ -64,7 +64,7 @@ def _graph(
         raise ClusterKGError(f"--depth must be 0 or more, not {depth}")
     if depth is not None and focus is None:
         raise ClusterKGError("--depth needs --focus (the entity to start from)")
-    graph = to_networkx(state.dataset(), lang=lang, with_literals=with_literals)
+    graph = to_networkx(state.dataset(memory=True), lang=lang, with_literals=with_literals)
     wanted = resolve_types(graph, types) if types is not None else None
     if focus is not None:
         graph = neighbourhood(graph, resolve_node(graph, focus), 1 if depth is None else depth)

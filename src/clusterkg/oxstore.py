@@ -1,31 +1,40 @@
-"""The default embedded store: Oxigraph in memory, from a snapshot kept on disk.
+"""The default embedded store: Oxigraph on disk, one immutable version per state of the files.
 
-The project's files are parsed and checked once; the result is kept as an N-Quads snapshot
-in the cache directory, keyed by the home directory and a fingerprint of every data file
-(name, size, modification time). A command whose files have not changed loads that snapshot
-into an in-memory Oxigraph store without re-parsing the Turtle (about 2.6 s for a million
-triples) and queries it with Oxigraph's engine through oxrdflib, so the rest of the code keeps
-one rdflib ``Dataset`` interface whichever store is chosen. An in-memory store answers
-queries about ten times faster than Oxigraph's on-disk RocksDB store, and readers never lock
-each other out. A change writes a new snapshot beside the old one and swaps it in with a
-directory rename, so a reader never sees a half-written one.
+The project's files are parsed and checked once into an on-disk Oxigraph (RocksDB) store in
+the cache directory, keyed by the home directory and a fingerprint of every data file (name,
+size, modification time). A command whose files have not changed opens that version
+read-only, which costs milliseconds whatever the size (loading a snapshot into memory cost
+1.7 s at a million triples, on every command).
+
+A version is never written once it is READY, so any number of processes read it while
+another makes the next one. When files change, the next version starts as a hard-linked
+copy of the newest one (RocksDB's own backup: milliseconds, no data copied), and only the
+graphs of the files that changed are dropped and loaded again, so an `add` of 100 triples
+costs what 100 triples cost, not a re-parse of the whole graph. It is made in a scratch
+directory and renamed into place: a crash leaves the old version as it was, and a scratch
+directory that the next builder removes. A reader holds a shared lock on its version's READY
+file while it runs; old versions are removed only when no reader holds them.
 
 SPARQL's default graph here is the union of the named graphs as a *set* of triples (RDF
 merge), as in rdflib's union Dataset. Oxigraph's union default graph is a multiset (a triple
-held by two graphs matches twice), so the snapshot also holds every distinct triple once in
-the default graph, and queries run on that. rdflib-level access (``dataset.triples``,
+held by two graphs matches twice), so the store also holds every distinct triple once in
+the default graph, and queries run on that; dropping a graph takes out of the default graph
+only the triples no other graph holds. rdflib-level access (``dataset.triples``,
 ``dataset.quads``) goes through ``NamedGraphsStore``, which leaves the default graph out, so
 every triple still comes with the named graphs that hold it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
@@ -38,11 +47,15 @@ from clusterkg.paths import Home
 
 ENV_CACHE = "CLUSTERKG_CACHE_DIR"
 READY = "READY"
-SNAPSHOT = "dataset.nq"
-# Bumped whenever what a snapshot holds changes (2: the set union in the default graph), so
-# a snapshot written by an older version is never read as a current one.
-SNAPSHOT_FORMAT = b"2"
+SNAPSHOT = "dataset.nq"  # the version as N-Quads, made when a command first wants it in memory
+STORE = "store"  # the RocksDB directory inside a version
+MANIFEST = "manifest.json"  # the files a version was made from, and their graphs
+LOCK = ".lock"  # held while a version is made, so two processes never make the same one
+# Bumped whenever what a version holds changes (3: on-disk versions with a manifest), so a
+# version written by an older release is never read as a current one.
+SNAPSHOT_FORMAT = b"3"
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG}
+_LEASES: list[IO[bytes]] = []  # shared locks on the versions this process has open
 
 
 def cache_root() -> Path:
@@ -62,32 +75,169 @@ def data_files(home: Home) -> list[tuple[str, Path]]:
     )
 
 
-def fingerprint(home: Home) -> str:
+FileStates = dict[str, list[int]]  # "graph/x.trig" -> [size, mtime_ns]
+
+
+def file_states(home: Home) -> FileStates:
+    """What each data file looks like now, by its folder and name."""
+    return {f"{folder}/{path.name}": [path.stat().st_size, path.stat().st_mtime_ns]
+            for folder, path in data_files(home)}
+
+
+def fingerprint(home: Home, states: FileStates | None = None) -> str:
     """Changes whenever a data file is added, removed, renamed or rewritten."""
     digest = hashlib.sha256(ox.__version__.encode() if hasattr(ox, "__version__") else b"")
     digest.update(SNAPSHOT_FORMAT)
-    for folder, path in data_files(home):
-        stat = path.stat()
-        digest.update(f"{folder}/{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for key, (size, mtime) in (states if states is not None else file_states(home)).items():
+        digest.update(f"{key}\0{size}\0{mtime}\n".encode())
     return digest.hexdigest()[:32]
 
 
-def open_dataset(home: Home) -> Dataset:
-    """The project's dataset in an in-memory Oxigraph store, from the snapshot if current."""
+def open_dataset(home: Home, *, memory: bool = False) -> Dataset:
+    """The project's dataset: the store version of the files as they are now, read-only; with
+    ``memory``, a copy in memory (for whole-graph work, where Oxigraph's in-memory store is
+    about ten times faster than reading RocksDB)."""
     home_key = hashlib.sha256(str(home.root.resolve()).encode()).hexdigest()[:16]
     directory = cache_root() / home_key
-    current = directory / fingerprint(home)
-    store: ox.Store | None = None
-    if (current / READY).exists():
-        store = ox.Store()
-        try:
-            store.load(path=str(current / SNAPSHOT), format=ox.RdfFormat.N_QUADS, lenient=True)
-        except (OSError, SyntaxError):  # a damaged snapshot is rebuilt, never trusted
-            shutil.rmtree(current, ignore_errors=True)
-            store = None
+    states = file_states(home)
+    current = directory / fingerprint(home, states)
+    store = _open_version(current)
     if store is None:
-        store = _build(home, directory, current)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ClusterKGError(
+                f"cannot write the store cache in {directory}: {exc.strerror}") from exc
+        with _locked(directory / LOCK):
+            store = _open_version(current)  # made by another process while this one waited
+            if store is None:
+                _make_version(home, directory, current, states)
+                store = _open_version(current)
+                if store is None:
+                    raise ClusterKGError(f"cannot open the store just made in {current}")
+            _collect(directory, keep=current)
+    if memory:
+        store = _in_memory(store, directory, current)
     return wrap(store)
+
+
+def _in_memory(store: ox.Store, directory: Path, version: Path) -> ox.Store:
+    """The version copied into an in-memory store, through its N-Quads dump, which is kept in
+    the version for the next time (made once, under the lock: Oxigraph writes it in Rust)."""
+    dump = version / SNAPSHOT
+    if not dump.exists():
+        with _locked(directory / LOCK):
+            if not dump.exists():
+                scratch = version / f".{SNAPSHOT}.{os.getpid()}.tmp"
+                try:
+                    store.dump(output=str(scratch), format=ox.RdfFormat.N_QUADS)
+                    os.rename(scratch, dump)
+                except OSError as exc:
+                    raise ClusterKGError(
+                        f"cannot write the store cache in {version}: {exc}") from exc
+                finally:
+                    scratch.unlink(missing_ok=True)
+    copy = ox.Store()
+    copy.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    return copy
+
+
+def _open_version(path: Path) -> ox.Store | None:
+    """A READY version, opened read-only and leased (see the module docstring); None if
+    there is none or it cannot be opened (then it is made again)."""
+    try:
+        lease = (path / READY).open("rb")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lease, fcntl.LOCK_SH)
+        store = ox.Store.read_only(str(path / STORE))
+    except OSError:
+        lease.close()
+        return None
+    _LEASES.append(lease)
+    return store
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    try:
+        handle = path.open("ab")
+    except OSError as exc:
+        raise ClusterKGError(f"cannot write the store cache in {path.parent}: {exc}") from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _make_version(home: Home, directory: Path, current: Path, states: FileStates) -> None:
+    """Make the version for ``states`` from the newest READY version (only what changed is
+    loaded again) or from nothing, in a scratch directory renamed into place when done."""
+    scratch = directory / f".building-{current.name}-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(current, ignore_errors=True)  # not READY, or damaged: never trusted
+    base = _newest_version(directory)
+    try:
+        scratch.mkdir()
+        if base is not None:
+            ox.Store.read_only(str(base[0] / STORE)).backup(str(scratch / STORE))
+            store = ox.Store(str(scratch / STORE))
+            graphs = update_store(store, home, base[1], states)
+        else:
+            store = ox.Store(str(scratch / STORE))
+            graphs = load_into(store, home)
+        store.flush()
+        del store  # closed before the directory moves
+        manifest = {"format": SNAPSHOT_FORMAT.decode(),
+                    "files": {k: [*v, graphs[k]] for k, v in states.items()}}
+        (scratch / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        (scratch / READY).write_text("ok\n", encoding="utf-8")
+        os.rename(scratch, current)
+    except OSError as exc:
+        raise ClusterKGError(f"cannot write the store cache in {directory}: {exc}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _newest_version(directory: Path) -> tuple[Path, dict[str, list[Any]]] | None:
+    """The most recently made READY version of this project, with its manifest's files."""
+    found = []
+    for path in directory.iterdir():
+        if path.name.startswith("."):
+            continue
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            made = (path / READY).stat().st_mtime_ns
+        except (OSError, ValueError):
+            continue
+        if manifest.get("format") == SNAPSHOT_FORMAT.decode():
+            found.append((made, path, manifest["files"]))
+    if not found:
+        return None
+    _, path, files = max(found, key=lambda item: item[0])
+    return path, files
+
+
+def _collect(directory: Path, keep: Path) -> None:
+    """Remove the versions no process reads any more, and scratch directories of builders
+    that died (this process holds the lock, so no builder is running)."""
+    for path in directory.iterdir():
+        if path == keep or path.name == LOCK:
+            continue
+        if path.name.startswith(".building-"):
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        try:
+            lease = (path / READY).open("rb")
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        with lease:
+            try:
+                fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a reader still has it open
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def wrap(store: ox.Store) -> Dataset:
@@ -125,6 +275,10 @@ class NamedGraphsStore(OxigraphStore):
     def contexts(self, triple: Any = None) -> Any:
         return (g for g in super().contexts(triple) if g.identifier != _RDFLIB_DEFAULT)
 
+    def add_graph(self, graph: Any) -> None:
+        """Nothing to do: rdflib's ``dataset.graph(name)`` asks for it even to read, and a
+        store version is read-only (a named graph exists by its quads)."""
+
 
 _RDFLIB_DEFAULT = URIRef("urn:x-rdflib:default")
 
@@ -141,55 +295,82 @@ def _named_only(found: Any) -> Any:
             yield triple, iter(held)
 
 
-def _build(home: Home, directory: Path, current: Path) -> ox.Store:
-    store = ox.Store()
-    load_into(store, home)
-    fill_union(store)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        scratch = directory / f".building-{current.name}-{os.getpid()}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir()
-    except OSError as exc:
-        raise ClusterKGError(
-            f"cannot write the store cache in {directory}: {exc.strerror}"
-        ) from exc
-    try:
-        store.dump(output=str(scratch / SNAPSHOT), format=ox.RdfFormat.N_QUADS)
-        (scratch / READY).write_text("ok\n", encoding="utf-8")
-        try:
-            os.rename(scratch, current)
-        except OSError:
-            if not (current / READY).exists():  # not a concurrent build that won the race
-                raise
-    except OSError as exc:
-        raise ClusterKGError(f"cannot write the store cache in {directory}: {exc}") from exc
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    for old in directory.iterdir():  # older fingerprints of the same home are garbage now
-        if old != current and not old.name.startswith(".building-"):
-            shutil.rmtree(old, ignore_errors=True)
-    return store
-
-
-def load_into(store: ox.Store, home: Home) -> None:
-    """Load ontology/, shapes/ and graph/ with the same rules as the rdflib loader."""
-    origins: dict[str, Path] = {}
+def load_into(store: ox.Store, home: Home) -> dict[str, str]:
+    """Load ontology/, shapes/ and graph/ with the same rules as the rdflib loader, each triple
+    also once into the default graph; returns each file's graph name."""
+    graphs: dict[str, str] = {}
     for folder, path in data_files(home):
-        if folder == "ontology":
-            store.bulk_extend(_with_graph(path, ONTOLOGY_GRAPH))
-        elif folder == "shapes":
-            store.bulk_extend(_with_graph(path, SHAPES_GRAPH))
-        else:
-            name, quads = _source_quads(path)
-            if URIRef(name) in NON_SOURCE_GRAPHS:
-                raise ClusterKGError(f"{path}: graph <{name}> is reserved for ontology/ or shapes/")
-            if name in origins:
-                raise ClusterKGError(
-                    f"{path}: graph <{name}> is already defined in {origins[name]}"
-                )
-            origins[name] = path
-            store.bulk_extend(quads)
+        name, quads = _file_quads(folder, path)
+        _check_name(path, name, graphs, folder)
+        graphs[f"{folder}/{path.name}"] = name
+        _insert(store, quads)
+    return graphs
+
+
+def update_store(store: ox.Store, home: Home, before: dict[str, list[Any]],
+                 states: FileStates) -> dict[str, str]:
+    """Bring a copy of the version made from the files ``before`` up to the files as they
+    are (``states``): drop the graphs of the files that changed or went away, load those that
+    changed or came; returns each file's graph name."""
+    by_key = {f"{folder}/{path.name}": (folder, path) for folder, path in data_files(home)}
+    changed = {k for k in states if k not in before or before[k][:2] != states[k]}
+    gone = {k for k in before if k not in states}
+    folders_changed = {k.split("/", 1)[0] for k in changed | gone}
+    reload = set(changed)
+    for folder in ("ontology", "shapes"):  # all of a folder's files make one graph
+        if folder in folders_changed:
+            reload |= {k for k in states if k.startswith(folder + "/")}
+    drop = {before[k][2] for k in (reload | gone) if k in before}
+    for name in sorted(drop):
+        _drop_graph(store, name)
+    graphs = {k: before[k][2] for k in states if k not in reload}
+    order = list(states)  # load order: ontology, shapes, graph
+    for key in sorted(reload, key=order.index):
+        folder, path = by_key[key]
+        name, quads = _file_quads(folder, path)
+        _check_name(path, name, graphs, folder)
+        graphs[key] = name
+        _insert(store, quads)
+    return graphs
+
+
+def _file_quads(folder: str, path: Path) -> tuple[str, list[ox.Quad]]:
+    if folder == "ontology":
+        return str(ONTOLOGY_GRAPH), _with_graph(path, ONTOLOGY_GRAPH)
+    if folder == "shapes":
+        return str(SHAPES_GRAPH), _with_graph(path, SHAPES_GRAPH)
+    return _source_quads(path)
+
+
+def _check_name(path: Path, name: str, graphs: dict[str, str], folder: str) -> None:
+    """A graph/ file may not use a reserved graph or one another file of graph/ holds."""
+    if folder != "graph":
+        return
+    if URIRef(name) in NON_SOURCE_GRAPHS:
+        raise ClusterKGError(f"{path}: graph <{name}> is reserved for ontology/ or shapes/")
+    for key, other in graphs.items():
+        if other == name and key.startswith("graph/"):
+            raise ClusterKGError(
+                f"{path}: graph <{name}> is already defined in {key.split('/', 1)[1]}")
+
+
+def _insert(store: ox.Store, quads: list[ox.Quad]) -> None:
+    """The quads, and their triples once in the default graph (the set union)."""
+    default = ox.DefaultGraph()
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+
+
+def _drop_graph(store: ox.Store, name: str) -> None:
+    """Drop one named graph, and from the default graph the triples no other graph holds."""
+    graph = ox.NamedNode(name)
+    held = list(store.quads_for_pattern(None, None, None, graph))
+    store.remove_graph(graph)
+    default = ox.DefaultGraph()
+    for quad in held:
+        if not any(isinstance(q.graph_name, ox.NamedNode) for q in
+                   store.quads_for_pattern(quad.subject, quad.predicate, quad.object)):
+            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, default))
 
 
 def _with_graph(path: Path, graph: URIRef) -> list[ox.Quad]:

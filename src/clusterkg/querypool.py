@@ -144,7 +144,7 @@ def _start(root: str, store: str | None) -> None:
     from clusterkg.loader import load_dataset
     from clusterkg.paths import find_home
 
-    _dataset = load_dataset(find_home(root), store)
+    _dataset = load_dataset(find_home(root), store, memory=True)  # long-lived: fast queries
 
 
 def _ready() -> bool:

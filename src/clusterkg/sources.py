@@ -277,14 +277,12 @@ class SourceInfo:
 
 def list_sources(dataset: Dataset, home: Home) -> list[SourceInfo]:
     """Every source graph in the dataset, sorted by file/graph name."""
+    from clusterkg.store import graph_sizes
+
     files = _files_by_graph(home)
     infos: dict[URIRef, SourceInfo] = {}
-    for context in dataset.graphs():
-        name = context.identifier
-        if not isinstance(name, URIRef) or name in NON_SOURCE_GRAPHS:
-            continue
-        count = len(context)
-        if count == 0:
+    for name, count in graph_sizes(dataset).items():
+        if name in NON_SOURCE_GRAPHS or count == 0:
             continue
         infos[name] = SourceInfo(graph=name, file=files.get(name), triples=count)
     for name, info in infos.items():

@@ -37,10 +37,12 @@ class State:
             self._home = find_home(self.home_option)
         return self._home
 
-    def dataset(self) -> Dataset:
+    def dataset(self, *, memory: bool = False) -> Dataset:
+        """The project's dataset; ``memory`` for work that reads much of the graph (see
+        clusterkg.loader.load_dataset)."""
         from clusterkg.loader import load_dataset
 
-        return load_dataset(self.home(), self.store)
+        return load_dataset(self.home(), self.store, memory=memory)
 
 
 pass_state = click.make_pass_decorator(State)

@@ -10,7 +10,7 @@ from rdflib import Dataset, URIRef
 from clusterkg.catalog import coerce_params, load_query, query_files, resolve_labels
 from clusterkg.namespaces import NON_SOURCE_GRAPHS
 from clusterkg.paths import Home
-from clusterkg.store import named_graphs, run_query
+from clusterkg.store import graph_sizes, named_graphs, run_query
 
 CONFLICTS_QUERY = "conflicts"
 
@@ -23,7 +23,6 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
 GROUP BY ?class
 ORDER BY DESC(?n) ?class
 """
-
 
 _COVERAGE = """
 PREFIX ck: <https://w3id.org/clusterkg/ontology#>
@@ -80,7 +79,8 @@ def compute(dataset: Dataset, home: Home) -> Stats:
     """Count, using SPARQL for classes and the named query ``conflicts`` when present."""
     classes = run_query(dataset, _CLASS_COUNTS, name="class counts")
     per_class = [(row[0], int(row[1])) for row in classes.rows if isinstance(row[0], URIRef)]
-    per_graph = [(name, len(dataset.graph(name))) for name in named_graphs(dataset)]
+    sizes = graph_sizes(dataset)
+    per_graph = [(name, sizes.get(name, 0)) for name in named_graphs(dataset)]
     sources = sum(1 for name, _ in per_graph if name not in NON_SOURCE_GRAPHS)
     numbers = run_query(dataset, _COVERAGE, name="coverage").rows[0]
     coverage = Coverage(*(int(n) if n is not None else 0 for n in numbers))

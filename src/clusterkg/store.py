@@ -51,9 +51,23 @@ def new_dataset() -> Dataset:
 
 def named_graphs(dataset: Dataset) -> list[URIRef]:
     """The non-empty named graphs, sorted by name."""
-    names = {g.identifier for g in dataset.graphs() if len(g) and isinstance(g.identifier, URIRef)}
+    names = {g.identifier for g in dataset.graphs()
+             if isinstance(g.identifier, URIRef) and _holds_any(g)}
     names.discard(URIRef("urn:x-rdflib:default"))
     return sorted(names)
+
+
+def graph_sizes(dataset: Dataset) -> dict[URIRef, int]:
+    """Triples per named graph, in one query: len() of each graph through oxrdflib converts
+    every triple (25 s at a million)."""
+    result = run_query(dataset, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                       "GROUP BY ?g", name="graph sizes")
+    return {row[0]: int(row[1]) for row in result.rows if isinstance(row[0], URIRef)}
+
+
+def _holds_any(graph: Graph) -> bool:
+    """Whether the graph has a triple: the first one answers (len() counts them all)."""
+    return next(iter(graph.triples((None, None, None))), None) is not None
 
 
 def union_graph(dataset: Dataset, exclude: Iterable[URIRef] = ()) -> Graph:
