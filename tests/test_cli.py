@@ -191,6 +191,39 @@ def test_query_csv_header_rows_and_order(run: Runner) -> None:
     assert rows[1][3] == "40"  # plain lexical form
 
 
+def test_query_limit_and_offset_page_through_rows_in_order(run: Runner) -> None:
+    """--limit/--offset cut the ordered rows; what was left out is said on stderr, once."""
+    def labels(*args: str) -> tuple[list[str], str, int]:
+        done = run("query", "clusters-by-level", "-f", "csv", *args)
+        rows = list(csv.reader(io.StringIO(done.stdout)))[1:]
+        return [r[0].rsplit("/", 1)[1] for r in rows], done.stderr, done.returncode
+
+    assert labels() == (["ocean-hyway", "valide", "arena-x"], "", 0)
+    rows, note, code = labels("--limit", "1", "--offset", "1")
+    assert (rows, code) == (["valide"], 0)
+    assert note.strip() == ("clusterkg: rows 2-2 of 3 shown; --limit and --offset show others, "
+                            "-f csv or -f json with no --limit gives every row")
+    rows, note, code = labels("--offset", "5")
+    assert (rows, code) == ([], 1) and "no rows after --offset 5: the answer has 3 rows" in note
+    assert labels("--limit", "0")[0] == []
+    bad = run("query", "clusters-by-level", "--limit", "-1")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_query_table_shows_the_first_hundred_rows_and_says_how_many_more(
+    run: Runner, tmp_path: Path
+) -> None:
+    many = tmp_path / "many.rq"
+    many.write_text("SELECT ?n WHERE { VALUES ?n { " + " ".join(map(str, range(250)))
+                    + " } } ORDER BY ?n\n", encoding="utf-8")
+    table = run("query", str(many))
+    assert table.returncode == 0
+    assert " 99 " in table.stdout and " 100 " not in table.stdout
+    assert "rows 1-100 of 250 shown" in table.stderr
+    whole = run("query", str(many), "-f", "csv")
+    assert whole.stdout.split() == ["n", *map(str, range(250))] and whole.stderr == ""
+
+
 def test_query_tsv_uses_ntriples_terms(run: Runner) -> None:
     result = run("query", "clusters-by-level", "--format", "tsv")
     assert result.returncode == 0

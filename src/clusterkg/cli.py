@@ -25,6 +25,7 @@ from clusterkg.state import note as _note
 
 PROG = "clusterkg"
 DEMO_QUERIES = ("programme-timeline", "hosts", "funding-per-cluster", "conflicts")
+TABLE_ROWS = 100  # rows the table format shows unless --limit says otherwise
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -257,9 +258,15 @@ def list_queries(state: State, fmt: str) -> int:
     "<URL> or <file:...> loads what it names (with --store memory). Off by default, as on "
     "`clusterkg serve`: such a query is refused and nothing is fetched.",
 )
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help=f"Print at most N rows (default: all; the table shows {TABLE_ROWS} and "
+              "says how many more there are).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Leave out the first N rows (in the query's ORDER BY order).")
 @endpoint_options(partial=True)
 @pass_state
-def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated: bool) -> int:
+def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated: bool,
+          limit: int | None, offset: int) -> int:
     """Run a named query (see `clusterkg queries`) or a .rq file on the whole dataset.
 
     Values are typed per the query header (iri, entity, string, integer, decimal, date,
@@ -275,12 +282,13 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
       clusterkg query clusters-by-level
       clusterkg query clusters-by-level -p level=https://w3id.org/clusterkg/level/arena-pro
       clusterkg query hosts --format json
+      clusterkg query cluster-members --limit 20 --offset 40
       clusterkg query my-query.rq -p cluster="Oslo Cancer Cluster" -f tsv
       clusterkg query hosts --endpoint http://127.0.0.1:8890/sparql   (after `clusterkg push`)
     """
     from clusterkg.catalog import coerce_params, find_query, parse_assignments, resolve_labels
     from clusterkg.queryguard import FEDERATION_HINT, QueryRefused
-    from clusterkg.results import render
+    from clusterkg.results import page, render
     from clusterkg.store import run_query
 
     named = find_query(state.home(), name)
@@ -301,9 +309,15 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
             if exc.federation:
                 raise ClusterKGError(f"{exc.message}; {FEDERATION_HINT}") from None
             raise
+    if limit is None and fmt == "table":
+        limit = TABLE_ROWS
+    result, left_out = page(result, offset, limit)
     _echo(render(result, fmt, named.columns))
+    if left_out:
+        _note(left_out)
     if result.is_empty:
-        _note("no results")
+        if not left_out:
+            _note("no results")
         return EXIT_FAILURE
     return EXIT_OK
 

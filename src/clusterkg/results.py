@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,20 @@ from clusterkg.store import Result
 from clusterkg.terms import ntriples
 
 FORMATS = ("table", "csv", "tsv", "json")
+
+
+def page(result: Result, offset: int = 0, limit: int | None = None) -> tuple[Result, str]:
+    """The rows from ``offset``, at most ``limit`` of them (in the query's own order), and a
+    note saying which rows of how many are shown when any are left out ("" when none are)."""
+    if result.kind != "SELECT" or (offset == 0 and (limit is None or limit >= len(result.rows))):
+        return result, ""
+    total = len(result.rows)
+    end = total if limit is None else min(total, offset + limit)
+    shown = replace(result, rows=result.rows[offset:end])
+    if offset >= total:
+        return shown, f"no rows after --offset {offset}: the answer has {total:,} rows"
+    return shown, (f"rows {offset + 1:,}-{end:,} of {total:,} shown; --limit and --offset "
+                   "show others, -f csv or -f json with no --limit gives every row")
 
 
 def render(result: Result, fmt: str, columns: tuple[str, ...] = ()) -> str:
