@@ -344,7 +344,7 @@ def stats(state: State, fmt: str) -> int:
     from clusterkg.namespaces import compact
     from clusterkg.stats import compute
 
-    numbers = compute(state.dataset(memory=True), state.home())
+    numbers = compute(state.dataset(), state.home())
     if fmt == "json":
         doc = {
             "instancesPerClass": {str(c): n for c, n in numbers.instances_per_class},

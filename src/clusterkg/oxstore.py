@@ -138,7 +138,7 @@ def _in_memory(store: ox.Store, directory: Path, version: Path) -> ox.Store:
                 finally:
                     scratch.unlink(missing_ok=True)
     copy = ox.Store()
-    copy.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    copy.load(path=str(dump), format=ox.RdfFormat.N_QUADS, lenient=True)  # our own dump
     return copy
 
 
