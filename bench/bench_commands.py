@@ -12,7 +12,7 @@ compare like with like on the same machine. Medians of --runs runs; the first co
 `generate` (the build) is measured once.
 
 The section between the ``commands:begin``/``commands:end`` markers of --out is rewritten;
-raw numbers go to bench/results/commands-<size>.json.
+raw numbers go to one JSON file per size in bench/results/.
 """
 
 from __future__ import annotations

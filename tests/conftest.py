@@ -101,6 +101,28 @@ def seed_home(tmp_path: Path) -> Path:
     return copy_seed_project(tmp_path / "seed-home")
 
 
+def build_wheel(tmp_path: Path) -> Path:
+    """The project's wheel, built from this checkout's code with the fixture project as its
+    data (without network: hatchling is a test dependency)."""
+    import importlib.util
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project)
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("ontology", "graph", "shapes", "queries"):
+        shutil.copytree(FIXTURE / folder, project / folder)
+    wheels = tmp_path / "wheels"
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *isolation,
+         "-w", str(wheels), str(project)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    (wheel,) = wheels.glob("clusterkg-*.whl")
+    return wheel
+
+
 def snapshot(directory: Path) -> dict[str, str]:
     """Path -> sha256 of every file below ``directory``, to prove a command changed nothing."""
     return {

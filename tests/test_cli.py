@@ -19,7 +19,15 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
-from conftest import FIXTURE, ROOT, Runner, assert_one_line_error, cli_env, snapshot
+from conftest import (
+    FIXTURE,
+    ROOT,
+    Runner,
+    assert_one_line_error,
+    build_wheel,
+    cli_env,
+    snapshot,
+)
 
 CLUSTER_COLUMNS = ["cluster", "clusterLabel", "level", "members"]
 BAD_GRAPH = """\
@@ -525,20 +533,7 @@ def test_ruff_is_clean() -> None:
 @pytest.mark.slow
 def test_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
     """Build a wheel (with the fixture as data), install it in a fresh venv, run it elsewhere."""
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", project)
-    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    for folder in ("ontology", "graph", "shapes", "queries"):
-        shutil.copytree(FIXTURE / folder, project / folder)
-    wheels = tmp_path / "wheels"
-    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *isolation,
-         "-w", str(wheels), str(project)],
-        check=True, capture_output=True, text=True,
-    )
-    (wheel,) = wheels.glob("clusterkg-*.whl")
+    wheel = build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     assert "clusterkg/data/ontology/mini.ttl" in names
     assert "clusterkg/data/queries/cluster-members.rq" in names

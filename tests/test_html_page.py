@@ -1,7 +1,7 @@
 """The exported HTML page in a real headless Chromium (Debian's /usr/bin/chromium via Playwright).
 
 Nothing is mocked and no browser is downloaded. Without Chromium these tests FAIL and say how to
-install it, unless CLUSTERKG_ALLOW_NO_BROWSER=1 (then they are skipped).
+install it, unless CLUSTERKG_ALLOW_NO_BROWSER=1 (the shared `chromium` fixture of tests/browser.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VALIDE = "https://w3id.org/clusterkg/id/valide"
 CACHE = tempfile.mkdtemp(prefix="clusterkg-page-test-cache-")
 EVIL = "</script><script>window.pwned = 1</script><!-- & \u2028"
@@ -37,27 +34,6 @@ def clusterkg(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium, never a downloaded one."""
-    allowed = os.environ.get("CLUSTERKG_ALLOW_NO_BROWSER") == "1"
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing: install it with 'apt-get install -y chromium'"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = missing or "the playwright package is missing: pip install playwright"
-    if missing:
-        if allowed:
-            pytest.skip(missing + " (skipped: CLUSTERKG_ALLOW_NO_BROWSER=1)")
-        pytest.fail(missing + " (or set CLUSTERKG_ALLOW_NO_BROWSER=1 to skip)", pytrace=False)
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """The page and, for comparison, the Cytoscape JSON of the same graph."""
     folder = tmp_path_factory.mktemp("page")
@@ -69,11 +45,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 class Loaded:
     """A page with what it logged and requested while loading."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, chromium: Any, path: Path) -> None:
         self.url = path.as_uri()
         self.errors: list[str] = []
         self.requests: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        self.page = chromium.new_page(viewport={"width": 1600, "height": 1000})
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -85,8 +61,8 @@ class Loaded:
 
 
 @pytest.fixture()
-def page(browser: Any, exported: tuple[Path, dict[str, Any]]) -> Iterator[Loaded]:
-    loaded = Loaded(browser, exported[0])
+def loaded(chromium: Any, exported: tuple[Path, dict[str, Any]]) -> Iterator[Loaded]:
+    loaded = Loaded(chromium, exported[0])
     yield loaded
     loaded.page.close()
 
@@ -96,24 +72,24 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
-def test_loads_offline_without_errors(page: Loaded) -> None:
-    assert page.errors == []
-    outside = [u for u in page.requests if u != page.url and not u.startswith("data:")]
+def test_loads_offline_without_errors(loaded: Loaded) -> None:
+    assert loaded.errors == []
+    outside = [u for u in loaded.requests if u != loaded.url and not u.startswith("data:")]
     assert outside == []
 
 
-def test_draws_every_node_and_edge(page: Loaded, exported: tuple[Path, dict[str, Any]]) -> None:
+def test_draws_every_node_and_edge(loaded: Loaded, exported: tuple[Path, dict[str, Any]]) -> None:
     doc = exported[1]
-    assert page.js("cy.nodes().length") == len(doc["elements"]["nodes"])
-    assert page.js("cy.edges().length") == len(doc["elements"]["edges"])
-    inside = page.js("""() => { const b = cy.extent(); return cy.nodes().every(n => {
+    assert loaded.js("cy.nodes().length") == len(doc["elements"]["nodes"])
+    assert loaded.js("cy.edges().length") == len(doc["elements"]["edges"])
+    inside = loaded.js("""() => { const b = cy.extent(); return cy.nodes().every(n => {
         const p = n.position();
         return p.x >= b.x1 && p.x <= b.x2 && p.y >= b.y1 && p.y <= b.y2; }); }""")
     assert inside, "every node is in view when the page opens"
 
 
 def test_search_highlights_matching_labels(
-    page: Loaded, exported: tuple[Path, dict[str, Any]]
+    loaded: Loaded, exported: tuple[Path, dict[str, Any]]
 ) -> None:
     query = "tunnel"
     expected = {
@@ -121,54 +97,54 @@ def test_search_highlights_matching_labels(
         if any(query in fold(name) for name in [n["data"]["label"], *n["data"]["aliases"]])
     }
     assert len(expected) >= 2
-    page.page.fill("#search", query)
-    matched = set(page.js("cy.nodes('.match').map(n => n.id())"))
-    faded = set(page.js("cy.nodes('.faded').map(n => n.id())"))
+    loaded.page.fill("#search", query)
+    matched = set(loaded.js("cy.nodes('.match').map(n => n.id())"))
+    faded = set(loaded.js("cy.nodes('.faded').map(n => n.id())"))
     assert matched == expected
     assert faded == {n["data"]["id"] for n in exported[1]["elements"]["nodes"]} - expected
-    assert page.page.text_content("#search-status").startswith(str(len(expected)))
-    page.page.fill("#search", "valide")  # accents do not matter
-    assert page.js("cy.nodes('.match').map(n => n.id())") == [VALIDE]
-    page.page.fill("#search", "")
-    assert page.js("cy.elements('.faded, .match').length") == 0
+    assert loaded.page.text_content("#search-status").startswith(str(len(expected)))
+    loaded.page.fill("#search", "valide")  # accents do not matter
+    assert loaded.js("cy.nodes('.match').map(n => n.id())") == [VALIDE]
+    loaded.page.fill("#search", "")
+    assert loaded.js("cy.elements('.faded, .match').length") == 0
 
 
-def test_type_filter_hides_nodes(page: Loaded, exported: tuple[Path, dict[str, Any]]) -> None:
+def test_type_filter_hides_nodes(loaded: Loaded, exported: tuple[Path, dict[str, Any]]) -> None:
     total = len(exported[1]["elements"]["nodes"])
     people = [n for n in exported[1]["elements"]["nodes"] if n["data"]["type"] == "ck:Person"]
     assert people
-    box = page.page.locator('#type-filter input[data-type="ck:Person"]')
+    box = loaded.page.locator('#type-filter input[data-type="ck:Person"]')
     box.uncheck()
-    page.page.wait_for_function(f"cy.nodes(':visible').length === {total - len(people)}")
-    assert page.js("cy.nodes(':visible').length") == total - len(people)
-    assert page.js("cy.nodes('[type = \"ck:Person\"]').every(n => !n.visible())")
+    loaded.page.wait_for_function(f"cy.nodes(':visible').length === {total - len(people)}")
+    assert loaded.js("cy.nodes(':visible').length") == total - len(people)
+    assert loaded.js("cy.nodes('[type = \"ck:Person\"]').every(n => !n.visible())")
     box.check()
     assert box.is_checked()
     # The page re-filters on the change event; wait for it rather than racing it.
-    page.page.wait_for_function(f"cy.nodes(':visible').length === {total}", timeout=5000)
-    page.page.click("#types-none")
-    page.page.wait_for_function("cy.nodes(':visible').length === 0", timeout=5000)
+    loaded.page.wait_for_function(f"cy.nodes(':visible').length === {total}", timeout=5000)
+    loaded.page.click("#types-none")
+    loaded.page.wait_for_function("cy.nodes(':visible').length === 0", timeout=5000)
 
 
-def test_clicking_a_node_shows_its_facts_and_sources(page: Loaded, tmp_path: Path) -> None:
-    assert page.page.is_hidden("#panel-body")
-    box = page.page.locator("#cy").bounding_box()
-    x, y = page.js("(id) => { const p = cy.getElementById(id).renderedPosition(); "
+def test_clicking_a_node_shows_its_facts_and_sources(loaded: Loaded, tmp_path: Path) -> None:
+    assert loaded.page.is_hidden("#panel-body")
+    box = loaded.page.locator("#cy").bounding_box()
+    x, y = loaded.js("(id) => { const p = cy.getElementById(id).renderedPosition(); "
                    "return [p.x, p.y]; }", VALIDE)
-    page.page.mouse.click(box["x"] + x, box["y"] + y)
-    page.page.wait_for_selector("#panel-body:not([hidden])")
-    panel = page.page.text_content("#panel-body")
+    loaded.page.mouse.click(box["x"] + x, box["y"] + y)
+    loaded.page.wait_for_selector("#panel-body:not([hidden])")
+    panel = loaded.page.text_content("#panel-body")
     assert "Validé AS" in panel
     assert "001_4e0765e6e6d46d59.txt" in panel  # the source document
     assert "lines 39, 41" in panel  # where the document mentions it
     assert "hosts" in panel and "Norwegian Smart Care Cluster" in panel
-    assert page.js("cy.$(':selected').map(n => n.id())") == [VALIDE]
-    page.page.screenshot(path=str(tmp_path / "ecosystem.png"))
+    assert loaded.js("cy.$(':selected').map(n => n.id())") == [VALIDE]
+    loaded.page.screenshot(path=str(tmp_path / "ecosystem.png"))
     assert (tmp_path / "ecosystem.png").read_bytes()[:4] == b"\x89PNG"
-    assert page.errors == []
+    assert loaded.errors == []
 
 
-def test_labels_cannot_break_out_of_the_page(browser: Any, tmp_path: Path) -> None:
+def test_labels_cannot_break_out_of_the_page(chromium: Any, tmp_path: Path) -> None:
     """A label holding </script> is shown as text and runs nothing."""
     home = tmp_path / "home"
     shutil.copytree(ROOT / "ontology", home / "ontology")
@@ -182,7 +158,7 @@ def test_labels_cannot_break_out_of_the_page(browser: Any, tmp_path: Path) -> No
     )
     target = tmp_path / "evil.html"
     clusterkg("--home", str(home), "export", "--format", "html", "-o", str(target))
-    loaded = Loaded(browser, target)
+    loaded = Loaded(chromium, target)
     try:
         assert loaded.js("window.pwned === undefined")
         assert loaded.js("cy.getElementById('https://w3id.org/clusterkg/id/evil').data('label')") \
@@ -192,12 +168,12 @@ def test_labels_cannot_break_out_of_the_page(browser: Any, tmp_path: Path) -> No
         loaded.page.close()
 
 
-def test_norwegian_page_and_focus(browser: Any, tmp_path: Path) -> None:
+def test_norwegian_page_and_focus(chromium: Any, tmp_path: Path) -> None:
     """--lang nb labels the page in Norwegian; --focus opens with the focus node selected."""
     target = tmp_path / "valide.html"
     clusterkg("export", "--format", "html", "--lang", "nb", "--focus", "Validé AS",
               "-o", str(target))
-    loaded = Loaded(browser, target)
+    loaded = Loaded(chromium, target)
     try:
         assert loaded.errors == []
         assert loaded.page.text_content("#legend-title") == "Typer (forklaring og filter)"

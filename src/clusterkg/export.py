@@ -402,13 +402,15 @@ def _positions(graph: nx.MultiDiGraph) -> dict[str, dict[str, float]]:
 def to_html(graph: nx.MultiDiGraph, *, title: str = "clusterkg ecosystem") -> str:
     """One self-contained page (Cytoscape.js, styles, script and data inlined; works offline)."""
     static = resources.files("clusterkg") / "static"
+    # Fetched from the npm registry by scripts/fetch-assets (assets.json), licence beside it.
+    cytoscape_js = static / "vendor" / "cytoscape" / "dist" / "cytoscape.min.js"
     document = to_cytoscape(graph, positions=True)
     document["data"]["title"] = title
     parts = {
         "TITLE": html.escape(title),
         "LANG": html.escape(str(graph.graph.get("lang", "en"))),
         "STYLE": _inline(static.joinpath("page.css").read_text("utf-8"), "style"),
-        "CYTOSCAPE": _inline(static.joinpath("cytoscape.min.js").read_text("utf-8"), "script"),
+        "CYTOSCAPE": _inline(cytoscape_js.read_text("utf-8"), "script"),
         "APP": _inline(static.joinpath("page.js").read_text("utf-8"), "script"),
         "DATA": script_json(document),
     }
