@@ -378,12 +378,34 @@ class Resolver:
         self.superclasses: dict[Node, set[Node]] = {}
         for sub, sup in ontology.subject_objects(RDFS.subClassOf):
             self.superclasses.setdefault(sub, set()).add(sup)
+        # The graph does not change during an import: what rows ask of it again and again
+        # (a cluster's types, a vocabulary's names) is looked up once, so each row costs the
+        # same however many rows came before it.
+        self._stored_types: dict[Node, frozenset[Node]] = {}
+        self._schemes: dict[URIRef, frozenset[Node]] = {}
+        self._names: dict[tuple[URIRef, str], str] = {}
+        self._stored_exists: dict[Node, bool] = {}
 
     def remember(self, node: URIRef, label: str) -> None:
         self.by_label.setdefault(label.casefold(), set()).add(node)
 
+    def stored_types(self, node: Node) -> frozenset[Node]:
+        """The rdf:types the graph gives ``node`` (looked up once per node)."""
+        found = self._stored_types.get(node)
+        if found is None:
+            found = self._stored_types[node] = frozenset(self.dataset.objects(node, RDF.type))
+        return found
+
+    def scheme(self, scheme: URIRef) -> frozenset[Node]:
+        """The concepts of a vocabulary in the graph (looked up once per vocabulary)."""
+        found = self._schemes.get(scheme)
+        if found is None:
+            found = self._schemes[scheme] = frozenset(
+                self.dataset.subjects(SKOS.inScheme, scheme))
+        return found
+
     def types(self, node: Node) -> set[Node]:
-        direct = set(self.dataset.objects(node, RDF.type)) | set(self.new.objects(node, RDF.type))
+        direct = set(self.stored_types(node)) | set(self.new.objects(node, RDF.type))
         found = set(direct)
         todo = list(direct)
         while todo:
@@ -394,7 +416,10 @@ class Resolver:
         return found
 
     def exists(self, node: Node) -> bool:
-        return (node, None, None) in self.dataset or (node, None, None) in self.new
+        stored = self._stored_exists.get(node)
+        if stored is None:
+            stored = self._stored_exists[node] = (node, None, None) in self.dataset
+        return stored or (node, None, None) in self.new
 
     def find(self, text: str, accept: Callable[[Node], bool], what: str,
              vocabulary: URIRef | None = None) -> URIRef | None:
@@ -407,7 +432,7 @@ class Resolver:
         found = {n for n in self.by_label.get(text.casefold(), ()) if accept(n)}
         if not found and vocabulary is not None:
             wanted = slugify(text)
-            found = {n for n in self.dataset.subjects(SKOS.inScheme, vocabulary)
+            found = {n for n in self.scheme(vocabulary)
                      if isinstance(n, URIRef) and str(n).rsplit("/", 1)[-1].lower() == wanted}
         if len(found) > 1:
             names = ", ".join(sorted(compact(str(n)) for n in found))
@@ -418,19 +443,39 @@ class Resolver:
         return lambda node: cls in self.types(node)
 
     def in_scheme(self, scheme: URIRef) -> Callable[[Node], bool]:
-        return lambda node: (node, SKOS.inScheme, scheme) in self.dataset
+        return lambda node: node in self.scheme(scheme)
 
     def vocabulary_names(self, scheme: URIRef, lang: str = "en") -> str:
+        if (scheme, lang) in self._names:
+            return self._names[scheme, lang]
         names = []
-        for node in sorted(self.dataset.subjects(SKOS.inScheme, scheme), key=str):
+        for node in sorted(self.scheme(scheme), key=str):
             labels = [x for x in self.dataset.objects(node, RDFS.label)
                       if isinstance(x, Literal) and x.language == lang]
             names.append(str(labels[0]) if labels else str(node).rsplit("/", 1)[-1])
-        return ", ".join(dict.fromkeys(names))
+        self._names[scheme, lang] = ", ".join(dict.fromkeys(names))
+        return self._names[scheme, lang]
 
 
 def _as_iri(text: str) -> URIRef | None:
     """The IRI a cell names (``<...>``, https://..., urn:..., ckr:x), checked as files are."""
+    found = _IRI_CELLS.get(text)
+    if found is None:  # the same few names fill a column: each is read and checked once
+        if len(_IRI_CELLS) > 100_000:
+            _IRI_CELLS.clear()
+        try:
+            found = _IRI_CELLS[text] = (_read_iri(text), None)
+        except _Bad as bad:
+            found = _IRI_CELLS[text] = (None, bad.reason)
+    if found[1] is not None:
+        raise _Bad(None, found[1])
+    return found[0]
+
+
+_IRI_CELLS: dict[str, tuple[URIRef | None, str | None]] = {}
+
+
+def _read_iri(text: str) -> URIRef | None:
     from clusterkg.iricheck import iri_problem
 
     if text.startswith("<") and text.endswith(">"):
@@ -450,7 +495,9 @@ class JournalGraph(Graph):
     made an import quadratic in its rows)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # rdflib's context-free store: about twice as fast to fill and read as the default
+        # one, and an import's output is one graph, never a dataset.
+        super().__init__(store="SimpleMemory")
         self._log: list[tuple[bool, tuple[Node, Node, Node]]] = []
 
     def begin(self) -> None:
@@ -492,6 +539,12 @@ class Importer:
         self.row = 0
         self.pending: list[tuple[str, URIRef]] = []
         self.locator = ""
+        self._by_content: dict[tuple[Node, Node], dict[frozenset[Any], URIRef]] = {}
+        self._programme: list[URIRef | None] = []
+        # What the row's new facts (and their periods) say, held here under their pending
+        # names until ``finish_row`` knows their IRIs: then each triple is written once,
+        # rather than written and renamed (removed and written again) in the output graph.
+        self._held: dict[URIRef, dict[tuple[Node, Node], None]] = {}
 
     # helpers -------------------------------------------------------------------------------
 
@@ -499,8 +552,26 @@ class Importer:
         return f"{self.path}, row {self.row}"
 
     def add(self, s: Node, p: Node, o: Node) -> None:
-        self.out.add((s, p, o))
+        held = self._held.get(s)  # type: ignore[call-overload]
+        if held is not None:
+            held[p, o] = None
+        else:
+            self.out.add((s, p, o))
         self.rows.setdefault(s, self.where())
+
+    def discard(self, s: Node, p: Node, o: Node) -> None:
+        """Take back one triple this row added."""
+        held = self._held.get(s)  # type: ignore[call-overload]
+        if held is not None:
+            held.pop((p, o), None)
+        else:
+            self.out.remove((s, p, o))
+
+    def abandon_row(self) -> None:
+        """Forget the facts of a bad row (its other triples are undone by the journal)."""
+        self.pending.clear()
+        self._held.clear()
+        self.out.undo()
 
     def fact(self, name: str, cls: URIRef, document: URIRef | None = None) -> URIRef:
         """A new fact node; ``finish_row`` gives it its IRI from what it says.
@@ -511,6 +582,8 @@ class Importer:
         """
         node = URIRef(f"{FACT_NS}{name}/pending-{len(self.pending)}")
         self.pending.append((name, node))
+        self._held[node] = {}
+        self._held[URIRef(f"{node}-period")] = {}
         self.add(node, RDF.type, cls)
         self.add(node, CK.assertionMode, CK.stated)
         self.add(node, CK.sourceDocument, document or self.document)
@@ -530,46 +603,55 @@ class Importer:
         """Give the row's new facts (and their periods) their content-addressed IRIs."""
         for name, node in self.pending:
             period = URIRef(f"{node}-period")
+            says, dated = list(self._held.pop(node)), list(self._held.pop(period))
             content = sorted(
-                f"{p.n3()} {o.n3()}" for _, p, o in self.out.triples((node, None, None))
-                if p not in _PROVENANCE and o != period
-            ) + sorted(f"period {p.n3()} {o.n3()}"
-                       for _, p, o in self.out.triples((period, None, None)))
+                f"{p.n3()} {o.n3()}" for p, o in says if p not in _PROVENANCE and o != period
+            ) + sorted(f"period {p.n3()} {o.n3()}" for p, o in dated)
             digest = hashlib.sha256("\n".join(content).encode("utf-8")).hexdigest()[:10]
             words = [str(o).rstrip("/").rsplit("/", 1)[-1]
-                     for p, o in sorted(self.out.predicate_objects(node))
+                     for p, o in sorted(says)
                      if isinstance(o, URIRef) and p not in _PROVENANCE and p != RDF.type
                      and o != period][:3]
             readable = slugify("-".join(words), "fact")[:60]
-            target = self.same_fact(node) or URIRef(f"{FACT_NS}{name}/{readable}-{digest}")
-            self._rename(node, target)
-            self._rename(period, URIRef(f"{target}-period"))
+            target = self.same_fact(says) or URIRef(f"{FACT_NS}{name}/{readable}-{digest}")
+            target_period = URIRef(f"{target}-period")
+            for p, o in says:
+                self.out.add((target, p, target_period if o == period else o))
+            for p, o in dated:
+                self.out.add((target_period, p, o))
+            for old, new in ((node, target), (period, target_period)):
+                if old in self.rows:
+                    self.rows.setdefault(new, self.rows.pop(old))
         self.pending.clear()
 
-    def same_fact(self, node: URIRef) -> URIRef | None:
-        """An existing fact (e.g. of a hand-written source) that says exactly what ``node``
-        says, so that this source is recorded as another source of it, not as a duplicate."""
-        mine = _content(self.out, node)
+    def same_fact(self, says: list[tuple[Node, Node]]) -> URIRef | None:
+        """An existing fact (e.g. of a hand-written source) that says exactly what a new fact
+        ``says``, so that this source is recorded as another source of it, not a duplicate."""
+        mine = _content(says)
         anchors = [(p, o) for p, o in mine if isinstance(o, URIRef) and p != RDF.type]
-        if not anchors or self.out.value(node, CK.period) is not None:
+        if not anchors or any(p == CK.period for p, _ in says):
             return None  # facts with periods keep their own, content-addressed IRI
-        p, o = anchors[0]
-        for candidate in sorted(set(self.dataset.subjects(p, o)), key=str):
-            if (isinstance(candidate, URIRef)
-                    and (candidate, CK.assertionMode, CK.inferred) not in self.dataset
-                    and _content(self.dataset, candidate) == mine):
-                return candidate  # a stated fact: a reading stays a reading of its own source
-        return None
+        return self.stated_by_content(min(anchors, key=lambda a: (str(a[0]), str(a[1])))).get(mine)
 
-    def _rename(self, old: URIRef, new: URIRef) -> None:
-        for s, p, o in list(self.out.triples((old, None, None))):
-            self.out.remove((s, p, o))
-            self.out.add((new, p, o))
-        for s, p, o in list(self.out.triples((None, None, old))):
-            self.out.remove((s, p, o))
-            self.out.add((s, p, new))
-        if old in self.rows:
-            self.rows.setdefault(new, self.rows.pop(old))
+    def stated_by_content(self, anchor: tuple[Node, Node]) -> dict[frozenset[Any], URIRef]:
+        """The graph's stated facts that have ``anchor`` (a property and value), by content.
+
+        Built once per anchor (a cluster, say) and kept: the graph does not change during an
+        import, and looking the candidates up again for every row made an import of many rows
+        about a few clusters cost rows x facts-per-cluster look-ups. Where several facts say
+        the same, the first by IRI wins (as when they were compared one by one).
+        """
+        index = self._by_content.get(anchor)
+        if index is None:
+            index = self._by_content[anchor] = {}
+            p, o = anchor
+            for candidate in sorted(set(self.dataset.subjects(p, o)), key=str):
+                if (isinstance(candidate, URIRef)
+                        and (candidate, CK.assertionMode, CK.inferred) not in self.dataset):
+                    # a stated fact: a reading stays a reading of its own source
+                    says = list(self.dataset.predicate_objects(candidate))
+                    index.setdefault(_content(says), candidate)
+        return index
 
     def new_entity(self, label: str, cls: URIRef) -> URIRef:
         node = self.fresh(CKR, slugify(label))
@@ -790,9 +872,11 @@ class Importer:
                    for label in graph.objects(node, p))
 
     def default_programme(self) -> URIRef | None:
-        known = sorted({s for s in self.dataset.subjects(RDF.type, CK.Programme)
-                        if isinstance(s, URIRef)}, key=str)
-        return known[0] if len(known) == 1 else None
+        if not self._programme:  # looked up once: the graph does not change during an import
+            known = sorted({s for s in self.dataset.subjects(RDF.type, CK.Programme)
+                            if isinstance(s, URIRef)}, key=str)
+            self._programme.append(known[0] if len(known) == 1 else None)
+        return self._programme[0]
 
     def announcements(self, row: Row) -> None:
         self.required(row, "date")
@@ -811,7 +895,7 @@ class Importer:
         else:
             statement = self.date_statement(node, day)
             if all(reasons):
-                self.out.remove((statement, CK.assertionMode, CK.stated))
+                self.discard(statement, CK.assertionMode, CK.stated)
                 self.add(statement, CK.assertionMode, CK.inferred)
                 self.add(statement, CK.inferenceReason, Literal(reasons[0], lang="en"))
                 self.add(statement, CK.inferenceReason, Literal(reasons[1], lang="nb"))
@@ -1077,8 +1161,7 @@ def import_files(dataset: Graph, files: list[tuple[Kind, Path, list[Row]]], *,
                 importer.finish_row()
             except _Bad as bad:
                 errors.append(RowError(path, row.number, bad.column, bad.reason))
-                importer.pending.clear()
-                importer.out.undo()  # keep a bad row's half out
+                importer.abandon_row()  # keep a bad row's half out
     if errors:
         raise RowErrors(errors)
     assert importer is not None
@@ -1133,12 +1216,13 @@ def _date(text: str, column: str) -> Literal:
         raise _Bad(column, f"'{text}' is not a date; write it as YYYY-MM-DD") from None
 
 
-def _content(graph: Graph, node: Node) -> frozenset[tuple[Node, Node]]:
-    """What a fact says: its class, properties and values, without provenance and wording
-    (a category label in the source's words does not make it another fact)."""
+def _content(says: Iterable[tuple[Node, Node]]) -> frozenset[tuple[Node, Node]]:
+    """What a fact says (its properties and values): its class, properties and values,
+    without provenance and wording (a category label in the source's words does not make it
+    another fact)."""
     from clusterkg.delta import PROVENANCE, plain_string
 
-    return frozenset((p, plain_string(o)) for p, o in graph.predicate_objects(node)
+    return frozenset((p, plain_string(o)) for p, o in says
                      if p not in _PROVENANCE and (p not in PROVENANCE or p == RDF.type))
 
 
