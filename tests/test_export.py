@@ -21,7 +21,7 @@ from rdflib import Dataset
 from rdflib.namespace import RDF, RDFS
 
 from clusterkg import export as writers
-from clusterkg import export_cli, netgraph
+from clusterkg import export_cli, netgraph, oxstore
 from clusterkg.loader import load_dataset
 from clusterkg.namespaces import CK, NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH
 from clusterkg.paths import find_home
@@ -354,6 +354,69 @@ def test_both_stores_project_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> 
         for store in ("oxigraph", "memory")
     ]
     assert files[0] == files[1]
+
+
+def _networkx_graphml(graph: nx.MultiDiGraph) -> str:
+    """GraphML as networkx's own writer gives it for the flattened graph (the writer the
+    export used before it wrote the text itself)."""
+    flat_graph = writers._flat_graph(graph)
+    return "\n".join(nx.generate_graphml(flat_graph, named_key_ids=True)) + "\n"
+
+
+def _same_graphml(ours: str, theirs: str, folder: Path) -> None:
+    """Byte for byte, and read back by networkx: the same nodes, edges and attributes."""
+    assert ours == theirs
+    read = []
+    for name, text in (("ours", ours), ("theirs", theirs)):
+        (folder / f"{name}.graphml").write_text(text, "utf-8")
+        read.append(nx.read_graphml(folder / f"{name}.graphml", force_multigraph=True))
+    assert dict(read[0].nodes(data=True)) == dict(read[1].nodes(data=True))
+    assert sorted(read[0].edges(keys=True, data=True), key=str) == sorted(
+        read[1].edges(keys=True, data=True), key=str)
+    assert read[0].graph == read[1].graph
+
+
+def test_graphml_is_what_networkx_writes_on_a_generated_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streamed GraphML of a generated project is networkx's, and so is the projection
+    read from the store's N-Quads snapshot (what `export` reads) and from the Dataset."""
+    home_dir, cache = tmp_path / "gen", tmp_path / "cache"
+    done = clusterkg("generate", "--clusters", "12", "-o", str(home_dir))
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", str(cache))
+    dataset = load_dataset(find_home(str(home_dir)), "oxigraph")
+    snapshot = oxstore.snapshot(dataset)
+    assert snapshot is not None and snapshot.is_file()
+    from_snapshot = netgraph.to_networkx(snapshot)
+    from_dataset = netgraph.to_networkx(dataset)
+    assert from_snapshot.number_of_nodes() > 50 and from_snapshot.number_of_edges() > 100
+    ours = writers.to_graphml(from_snapshot)
+    assert ours == writers.to_graphml(from_dataset)
+    _same_graphml(ours, _networkx_graphml(from_dataset), tmp_path)
+    done = clusterkg("--home", str(home_dir), "export", "-o", str(tmp_path / "cli.graphml"),
+                     env={"CLUSTERKG_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cli.graphml").read_text("utf-8") == ours
+
+
+def test_graphml_escapes_and_flattens_as_networkx_does(tmp_path: Path) -> None:
+    """Markup, quotes, line breaks, tabs and non-ASCII text in ids and values; empty values,
+    nodes without attributes, lists, dicts, None and booleans."""
+    graph = nx.MultiDiGraph(lang="nb")
+    odd = 'a&b<c>"d\'\ne\tf\rg Validé \u2028'
+    graph.add_node(odd, label="x < y & z\r\nline\x0bvtab", type="ck:X", empty="", none=None,
+                   flag=True, values=["a", 1, 2.5], nested={"k": [1]},
+                   sources=[{"file": "f.txt", "lines": [1, 2]}],
+                   facts=[{"type": "ck:MemberCount", "summary": "3 <members>", "sources": []}])
+    graph.add_node("plain")
+    graph.add_node("sources", sources=[], label="")
+    graph.add_edge(odd, "plain", key="k&1", label="funds", sources=[], note="tab\there")
+    graph.add_edge("plain", odd, key="k2")
+    graph.add_edge("plain", "plain", key="k3", label="æøå")
+    _same_graphml(writers.to_graphml(graph), _networkx_graphml(graph), tmp_path)
+    empty = nx.MultiDiGraph()
+    assert writers.to_graphml(empty) == _networkx_graphml(empty)
 
 
 def test_html_embeds_data_safely() -> None:

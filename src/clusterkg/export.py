@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import networkx as nx
 
@@ -181,16 +182,22 @@ def _flat_edge(data: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _flat_graph_data(graph: nx.MultiDiGraph) -> dict[str, str]:
+    return {"name": "clusterkg", "lang": flat(graph.graph.get("lang", "")),
+            "generator": f"clusterkg {__version__}"}
+
+
+def _sorted_edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return sorted(graph.edges(keys=True, data=True), key=lambda e: e[:3])
+
+
 def _flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy with string-only attributes, sorted nodes and edges (stable files)."""
     flat_graph = nx.MultiDiGraph()
-    flat_graph.graph.update(
-        {"name": "clusterkg", "lang": flat(graph.graph.get("lang", "")),
-         "generator": f"clusterkg {__version__}"}
-    )
+    flat_graph.graph.update(_flat_graph_data(graph))
     for node in sorted(graph):
         flat_graph.add_node(node, **_flat_node(graph.nodes[node]))
-    for u, v, key, data in sorted(graph.edges(keys=True, data=True), key=lambda e: e[:3]):
+    for u, v, key, data in _sorted_edges(graph):
         flat_graph.add_edge(u, v, key=key, **_flat_edge(data))
     return flat_graph
 
@@ -198,9 +205,92 @@ def _flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 # --- GraphML and GEXF -------------------------------------------------------------------------
 
 
+_GRAPHML_ROOT = (
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">'
+)
+#: What str.splitlines() breaks ASCII text at besides "\n" (see to_graphml).
+_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
+
+
 def to_graphml(graph: nx.MultiDiGraph) -> str:
-    """GraphML (Gephi, yEd, Cytoscape) with readable attribute keys, every value a string."""
-    return "\n".join(nx.generate_graphml(_flat_graph(graph), named_key_ids=True)) + "\n"
+    """GraphML (Gephi, yEd, Cytoscape) with readable attribute keys, every value a string.
+
+    Written as text in one pass over the graph, the same bytes networkx's
+    ``generate_graphml(..., named_key_ids=True)`` gave for the flattened copy (pretty-printed,
+    ASCII with character references, keys listed last-used first), without building that copy
+    or a tree of XML elements (which took most of a large export's time and memory).
+    """
+    graph_data = _flat_graph_data(graph)
+    # Per scope, attribute -> the start of its data element, in the order first used.
+    keys: dict[str, dict[str, str]] = {"graph": {}, "node": {}, "edge": {}}
+    body = ['  <graph edgedefault="directed">']
+    for node in sorted(graph):
+        opening = f'<node id="{_xml_attr(str(node))}"'
+        body.append(_graphml_element("node", opening, _flat_node(graph.nodes[node]), keys))
+    for u, v, key, data in _sorted_edges(graph):
+        opening = (f'<edge source="{_xml_attr(str(u))}" target="{_xml_attr(str(v))}" '
+                   f'id="{_xml_attr(str(key))}"')
+        body.append(_graphml_element("edge", opening, _flat_edge(data), keys))
+    body.extend(_graphml_data("graph", graph_data, keys, "    "))
+    body.append("  </graph>")
+    head = [
+        f'  <key id="{_xml_attr(name)}" for="{scope}" attr.name="{_xml_attr(name)}" '
+        'attr.type="string" />'
+        for scope in ("edge", "node", "graph") for name in reversed(keys[scope])
+    ]  # networkx listed keys last-used first, and its graph's keys were used first
+    text = "\n".join([_GRAPHML_ROOT, *head, *body, "</graphml>"])
+    # networkx wrote ASCII (other characters as references) and split the text into lines,
+    # which turned the rarer line breaks (only ever inside values) into "\n".
+    text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    if any(c in text for c in _LINE_BREAKS):
+        text = "\n".join(text.splitlines())
+    return text + "\n"
+
+
+def _graphml_element(
+    tag: str, opening: str, data: Mapping[str, str], keys: dict[str, dict[str, str]]
+) -> str:
+    """A node or edge element with its data, indented as networkx's pretty-printer does."""
+    if not data:
+        return f"    {opening} />"
+    return "\n".join([f"    {opening}>", *_graphml_data(tag, data, keys, "      "),
+                      f"    </{tag}>"])
+
+
+def _graphml_data(
+    scope: str, data: Mapping[str, str], keys: dict[str, dict[str, str]], indent: str
+) -> list[str]:
+    """The data elements of one node, edge or graph (this runs for every value: the
+    escaping is inlined, each key's start tag made once)."""
+    lines = []
+    used = keys[scope]
+    for name, value in data.items():
+        start = used.get(name)
+        if start is None:
+            start = used[name] = f'{indent}<data key="{_xml_attr(name)}"'
+        if not value:
+            lines.append(start + " />")
+            continue
+        if "&" in value or "<" in value or ">" in value:
+            value = _xml_text(value)
+        lines.append(f"{start}>{value}</data>")
+    return lines
+
+
+def _xml_text(text: str) -> str:
+    """Character data escaped as ElementTree escapes it."""
+    return escape(text)
+
+
+_ATTRIBUTE_ESCAPES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+
+
+def _xml_attr(text: str) -> str:
+    """An attribute value escaped as ElementTree escapes it."""
+    return escape(text, _ATTRIBUTE_ESCAPES)
 
 
 def to_gexf(graph: nx.MultiDiGraph) -> str:

@@ -118,12 +118,41 @@ def open_dataset(home: Home, *, memory: bool = False) -> Dataset:
             _collect(directory, keep=current)
     if memory:
         store = _in_memory(store, directory, current)
-    return wrap(store)
+    dataset = wrap(store)
+    dataset.store.version = current
+    return dataset
+
+
+def version_directory(dataset: Dataset) -> Path | None:
+    """The version a dataset of ``open_dataset`` reads (also as an in-memory copy), where
+    what is computed from it may be kept beside the store: the version never changes, and
+    goes with it. None for any other dataset."""
+    return getattr(dataset.store, "version", None)
+
+
+def snapshot(dataset: Dataset) -> Path | None:
+    """The N-Quads dump of the version a dataset of ``open_dataset`` reads (made now if
+    missing), or None for any other dataset. Parsing it is the fastest way to read every quad
+    once: at 1M triples half the time of filling an in-memory store from it, and a third of
+    the memory (the export reads it so)."""
+    version = version_directory(dataset)
+    inner = getattr(dataset.store, "_inner", None)
+    if version is None or inner is None:
+        return None
+    return _dump(inner, version.parent, version)
 
 
 def _in_memory(store: ox.Store, directory: Path, version: Path) -> ox.Store:
-    """The version copied into an in-memory store, through its N-Quads dump, which is kept in
-    the version for the next time (made once, under the lock: Oxigraph writes it in Rust)."""
+    """The version copied into an in-memory store, through its N-Quads dump."""
+    copy = ox.Store()
+    dump = _dump(store, directory, version)
+    copy.load(path=str(dump), format=ox.RdfFormat.N_QUADS, lenient=True)  # our own dump
+    return copy
+
+
+def _dump(store: ox.Store, directory: Path, version: Path) -> Path:
+    """The version's N-Quads dump, kept in the version for the next time (made once, under
+    the lock: Oxigraph writes it in Rust)."""
     dump = version / SNAPSHOT
     if not dump.exists():
         with _locked(directory / LOCK):
@@ -137,9 +166,7 @@ def _in_memory(store: ox.Store, directory: Path, version: Path) -> ox.Store:
                         f"cannot write the store cache in {version}: {exc}") from exc
                 finally:
                     scratch.unlink(missing_ok=True)
-    copy = ox.Store()
-    copy.load(path=str(dump), format=ox.RdfFormat.N_QUADS, lenient=True)  # our own dump
-    return copy
+    return dump
 
 
 def _open_version(path: Path) -> ox.Store | None:
@@ -258,6 +285,8 @@ class NamedGraphsStore(OxigraphStore):
     The default graph only serves SPARQL's set semantics; to rdflib the dataset is its
     named graphs, each triple listed with every graph that holds it, as before.
     """
+
+    version: Path | None = None  # set by open_dataset: the version directory it reads
 
     def triples(self, triple_pattern: Any, context: Any = None) -> Any:
         if context is not None and _is_default(context):
