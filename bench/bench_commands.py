@@ -83,6 +83,12 @@ def steps(home: Path, delta: Path, work: Path) -> list[tuple[str, Callable[[Runn
         runner("remove", "--source", f"Bench run {runner.name} {i}")  # not timed
         return [(add[0] + query[0], max(add[1], query[1]))]
 
+    def stats_after_add(runner: Runner, i: int) -> list[tuple[float, int]]:
+        runner("add", str(delta), "--source", f"Bench stats {runner.name} {i}")  # not timed
+        stats = runner("stats")  # a new store version: its counts are not known yet
+        runner("remove", "--source", f"Bench stats {runner.name} {i}")  # not timed
+        return [stats[:2]]
+
     return [
         ("query hosts -p host=LABEL", one("query", "hosts", "-p", f"host={host}", "-f", "csv")),
         ("query member-counts -p cluster=IRI",
@@ -91,6 +97,7 @@ def steps(home: Path, delta: Path, work: Path) -> list[tuple[str, Callable[[Runn
         ("validate FILE (100 triples)", one("validate", str(delta))),
         ("add FILE (100 triples), then query", add_then_query),
         ("stats", one("stats")),
+        ("stats, first after an add (new store version)", stats_after_add),
         ("export -f graphml", one("export", "-f", "graphml", "-o", str(work / "out.graphml"))),
     ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -467,3 +468,19 @@ def test_analyze_refuses_a_plot_that_is_not_png(tmp_path: Path) -> None:
     done = clusterkg("analyze", "--plot", str(tmp_path / "x.svg"))
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_html_page_of_a_graph_over_500_nodes(tmp_path: Path) -> None:
+    """Above 500 nodes networkx lays the graph out with SciPy's sparse matrices: the page of
+    a generated 10k-triple project (~540 nodes) is written, not a ModuleNotFoundError."""
+    home_dir, cache = tmp_path / "gen", tmp_path / "cache"
+    done = clusterkg("generate", "--size", "10k", "-o", str(home_dir))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "eco.html"
+    done = clusterkg("--home", str(home_dir), "export", "-f", "html", "-o", str(out),
+                     env={"CLUSTERKG_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    nodes = int(re.search(r"\((?:html): (\d+) nodes", done.stderr).group(1))  # type: ignore[union-attr]
+    assert nodes > 500
+    page = out.read_text("utf-8")
+    assert page.count('"position"') >= nodes  # every node placed by the layout
