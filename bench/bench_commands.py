@@ -114,14 +114,17 @@ def host_and_cluster(home: Path) -> tuple[str, str]:
                 host_iri = match.group(2)
             if cluster and host_iri:
                 break
+    labels: dict[str, set[str]] = {}
     with (home / "all.nq").open(encoding="utf-8") as lines:
         for line in lines:
-            if line.startswith(f"<{host_iri}> <http://www.w3.org/2000/01/rdf-schema#label> "):
-                label = line.split('"')[1]
-                break
+            if " <http://www.w3.org/2000/01/rdf-schema#label> " in line:
+                labels.setdefault(line.split('"')[1], set()).add(line.split(">", 1)[0][1:])
+                if line.startswith(f"<{host_iri}> ") and label is None:
+                    label = line.split('"')[1]
     if not (cluster and label):
         raise SystemExit("bench: no host or cluster in the generated project")
-    return label, cluster
+    # At 10M generated names repeat: then the host is named by its IRI, as a user would.
+    return (label if len(labels[label]) == 1 else f"<{host_iri}>"), cluster
 
 
 def measure(label: str, triples: int, args: argparse.Namespace, work: Path,
