@@ -6,8 +6,10 @@ size, modification time). A command whose files have not changed opens that vers
 read-only, which costs milliseconds whatever the size (loading a snapshot into memory cost
 1.7 s at a million triples, on every command).
 
-A version is never written once it is READY, so any number of processes read it while
-another makes the next one. When files change, the next version starts as a hard-linked
+A version's store is never written once it is READY, so any number of processes read it
+while another makes the next one (beside the store, files derived from it may be added, each
+written atomically: its N-Quads dump for in-memory copies and exports, the counts of
+`clusterkg stats`). When files change, the next version starts as a hard-linked
 copy of the newest one (RocksDB's own backup: milliseconds, no data copied), and only the
 graphs of the files that changed are dropped and loaded again, so an `add` of 100 triples
 costs what 100 triples cost, not a re-parse of the whole graph. It is made in a scratch
