@@ -21,7 +21,7 @@ clusterkg (the default path)            baseline (what clusterkg did before)
 
 At --no-baseline-above triples and more (default 5M), the rdflib/pySHACL baseline is not run
 (pySHACL takes hours there, rdflib's store needs more memory than this machine has), nor the
-GraphML export (its networkx graph needs ~2.3 GiB per million triples); the page says so.
+GraphML export (its networkx graph needs ~1.3 GiB per million triples); the page says so.
 
 Times are medians of --runs runs (queries: --runs runs each, in one process per engine) and
 count only the work, not Python start-up or imports. The baseline runs --baseline-runs times:
