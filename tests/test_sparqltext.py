@@ -315,3 +315,81 @@ def test_rdflib_gives_the_same_answer_to_the_inlined_text(store: ox.Store) -> No
     text = f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s"
     out = inline_values(text, {"o": Literal(2)})
     assert [str(r[0]) for r in graph.query(out)] == subjects(store, out) == [EX + "b", EX + "c"]
+
+
+# --- sub-SELECTs that project a bound variable get the block too ----------------------------
+
+GROUPED = (
+    f"SELECT ?s ?n WHERE {{ ?s <{EX}p> ?o .\n"
+    f"  OPTIONAL {{ SELECT ?s (COUNT(*) AS ?n) WHERE {{ ?s <{EX}p> ?any }} GROUP BY ?s }} }}"
+)
+
+
+def blocks(text: str) -> int:
+    return text.count("VALUES (")
+
+
+def test_a_sub_select_that_projects_the_variable_is_bound_inside() -> None:
+    out = inline_values(GROUPED, {"s": URIRef(EX + "b")})
+    assert blocks(out) == 2
+    inner = out.index("SELECT ?s (COUNT")
+    assert out.index("VALUES (?s)", inner) < out.index("?any", inner)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # projected only as an expression's result
+        f"SELECT ?x WHERE {{ {{ SELECT (?s AS ?t) WHERE {{ ?s <{EX}p> ?o }} }} }}",
+        # a LIMIT or OFFSET: binding first would change which rows are kept
+        f"SELECT ?s WHERE {{ {{ SELECT ?s WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s LIMIT 1 }} }}",
+        f"SELECT ?s WHERE {{ {{ SELECT ?s WHERE {{ ?s <{EX}p> ?o }} OFFSET 1 }} }}",
+        # a sub-SELECT inside one that hides ?s: the inner ?s is another variable
+        f"SELECT ?s WHERE {{ ?s <{EX}p> ?o . {{ SELECT ?o WHERE {{\n"
+        f"  {{ SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} }} }} }} }}",
+        # SELECT * is left alone
+        f"SELECT ?s WHERE {{ {{ SELECT * WHERE {{ ?s <{EX}p> ?o }} }} }}",
+        # names that only look like the variable or a sub-SELECT
+        f"SELECT ?s WHERE {{ ?s <{EX}p> ?o . ?s <{EX}select> ?sx . ?s ex:select ?o }}",
+    ],
+)
+def test_sub_selects_that_must_not_be_bound_inside(text: str) -> None:
+    assert blocks(inline_values(text, {"s": URIRef(EX + "b")})) == 1
+
+
+def test_of_nested_sub_selects_that_project_the_variable_the_innermost_is_bound() -> None:
+    text = (
+        f"SELECT ?s ?n WHERE {{ ?s <{EX}p> ?o .\n"
+        f"  {{ SELECT ?s (COUNT(?v) AS ?n) WHERE {{\n"
+        f"    {{ SELECT DISTINCT ?s ?v WHERE {{ ?s <{EX}p> ?v }} ORDER BY ?v }}\n"
+        f"  }} GROUP BY ?s }} }}"
+    )
+    out = inline_values(text, {"s": URIRef(EX + "b"), "o": Literal(2)})
+    assert blocks(out) == 2  # the query's group and the innermost sub-SELECT only
+    assert out.count("VALUES (?s) {") == 1  # the sub-SELECT gets only what it projects
+    inner = out.index("SELECT DISTINCT ?s ?v")
+    assert out.index("VALUES (?s)") > inner  # not between GROUP BY and its ordered input
+
+
+@pytest.mark.parametrize("value", [URIRef(EX + "a"), URIRef(EX + "b"), URIRef(EX + "zz")])
+def test_binding_inside_sub_selects_gives_the_same_answer(store: ox.Store, value: URIRef) -> None:
+    """Against the reference: the same query with the value bound only at the top (a FILTER
+    on the whole answer), on the store with a grouped sub-SELECT per subject."""
+    store.add(ox.Quad(ox.NamedNode(EX + "b"), ox.NamedNode(EX + "p"), ox.Literal("x")))
+    out = inline_values(GROUPED, {"s": value})
+    assert blocks(out) == 2
+    reference = GROUPED.replace("?o .\n", f"?o . FILTER(?s = <{value}>)\n", 1)
+    got = sorted((r["s"].value, r["n"].value) for r in store.query(out))
+    want = sorted((r["s"].value, r["n"].value) for r in store.query(reference))
+    assert got == want
+    assert got or value == URIRef(EX + "zz")
+
+
+def test_a_sub_select_with_patterns_of_its_own_is_bound_as_well_as_the_one_inside() -> None:
+    text = (
+        f"SELECT ?s ?n WHERE {{ ?s <{EX}p> ?o .\n"
+        f"  OPTIONAL {{ SELECT ?s ?n WHERE {{ ?s <{EX}q> ?t .\n"
+        f"    {{ SELECT ?s (COUNT(*) AS ?n) WHERE {{ ?s <{EX}p> ?v }} GROUP BY ?s }}\n"
+        f"  }} }} }}"
+    )
+    assert blocks(inline_values(text, {"s": URIRef(EX + "b")})) == 3
