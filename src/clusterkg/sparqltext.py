@@ -84,7 +84,6 @@ class _SubSelect:
 
     parent: _SubSelect | None
     projected: set[str] = field(default_factory=set)
-    star: bool = False
     group: int = -1
     group_depth: int = -1
     sliced: bool = False
@@ -119,8 +118,6 @@ def _subselects(text: str) -> list[_SubSelect]:
                 parens -= 1
             elif kind == "var" and parens == 0:
                 heading.projected.add(value)
-            elif kind == "*" and parens == 0:
-                heading.star = True
             elif kind == "{":
                 heading.group, heading.group_depth = pos, depth
                 open_.append(heading)
@@ -155,8 +152,8 @@ def _only_content(text: str, outer: _SubSelect, inner: _SubSelect) -> bool:
 
 
 def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
-    """(kind, value, position, brace depth) of the keywords, variables, braces, parentheses and
-    ``*`` of a query; comments, strings, IRIs and prefixed names are skipped. A ``{`` carries
+    """(kind, value, position, brace depth) of the keywords, variables, braces and parentheses
+    of a query; comments, strings, IRIs and prefixed names are skipped. A ``{`` carries
     the depth outside it; a ``}`` the depth outside it after closing."""
     depth = 0
     i, n = 0, len(text)
@@ -199,7 +196,7 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
         elif c == "}":
             depth = max(0, depth - 1)
             yield "}", c, i, depth
-        elif c in "()*":
+        elif c in "()":
             yield c, c, i, depth
         i += 1
 
