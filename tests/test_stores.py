@@ -632,6 +632,44 @@ def test_a_changed_file_changes_only_its_graph_and_the_union_stays_a_set(tmp_pat
     assert clash.returncode == 2 and "already defined in zz-a.trig" in clash.stderr, clash.stderr
 
 
+def test_graph_files_hold_the_store_graphs_and_an_older_version_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What validation, in-memory copies and exports read (each graph's N-Triples file) holds
+    exactly the triples of the store's graph, also after a changed file made the next version
+    from the previous one; the previous version's files (hard-linked, not copied) are not
+    touched by that."""
+    import pyoxigraph as ox
+
+    from clusterkg.oxstore import graph_files, open_dataset
+    from clusterkg.store import oxigraph_store
+
+    home = copy_project(tmp_path / "project")
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", str(tmp_path / "cache"))
+    probe = home / "graph" / "zz-a.trig"
+    probe.write_text(probe_graph("a", ["x"]), encoding="utf-8")
+    first = open_dataset(find_home(str(home)))
+    old = graph_files(first)
+    assert old is not None
+    before = {name: path.read_bytes() for name, path in old}
+    probe.write_text(probe_graph("a", ["x", "y"]), encoding="utf-8")
+    second = open_dataset(find_home(str(home)))
+    files, inner = graph_files(second), oxigraph_store(second)
+    assert files is not None and inner is not None
+    assert sorted(name for name, _ in files) == sorted(
+        g.value for g in inner.named_graphs() if isinstance(g, ox.NamedNode))
+    for name, path in files:
+        canonical = ox.Store()  # literals in the store's canonical form, blank nodes kept
+        canonical.extend(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+        in_file = {q.triple for q in canonical}
+        in_store = {q.triple for q in inner.quads_for_pattern(None, None, None,
+                                                              ox.NamedNode(name))}
+        assert in_file == in_store, name
+    changed = dict(files)["urn:test:graph:a"]
+    assert len(changed.read_bytes().splitlines()) == 2
+    assert {name: path.read_bytes() for name, path in old} == before
+
+
 def test_a_reader_keeps_its_version_while_a_writer_makes_the_next(tmp_path: Path) -> None:
     """A process that has the store open goes on reading its version, unchanged, while the
     files change and another command makes (and reads) the next version; the old version is

@@ -42,10 +42,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "--store",
     type=click.Choice(["oxigraph", "memory"]),
     default=None,
-    help="Embedded store: oxigraph (default; the files are parsed once into a snapshot "
-    "under $CLUSTERKG_CACHE_DIR or ~/.cache/clusterkg, loaded into Oxigraph in memory, "
-    "SPARQL by Oxigraph) or memory (rdflib's in-memory store and SPARQL engine, parsed on "
-    "every run). Also $CLUSTERKG_STORE.",
+    help="Embedded store: oxigraph (default; the files are loaded once into an on-disk "
+    "Oxigraph store under $CLUSTERKG_CACHE_DIR or ~/.cache/clusterkg, opened read-only in "
+    "milliseconds; after a change only the changed files are loaded again) or memory "
+    "(rdflib's in-memory store and SPARQL engine, parsed on every run). Also "
+    "$CLUSTERKG_STORE.",
 )
 @click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
 @click.pass_context

@@ -8,9 +8,12 @@ read-only, which costs milliseconds whatever the size (loading a snapshot into m
 
 A version's store is never written once it is READY, so any number of processes read it
 while another makes the next one (beside the store, files derived from it may be added, each
-written atomically: its N-Quads dump for in-memory copies and exports, the counts of
-`clusterkg stats`). When files change, the next version starts as a hard-linked
-copy of the newest one (RocksDB's own backup: milliseconds, no data copied), and only the
+written atomically: the counts of `clusterkg stats`). Each named graph is also written as an
+N-Triples file while the version is made (clusterkg.graphfiles): whole-version readers
+(validation, in-memory copies, exports) read those, since reading RocksDB back is slow.
+When files change, the next version starts as a hard-linked
+copy of the newest one (RocksDB's own backup and hard-linked graph files: milliseconds, no
+data copied), and only the
 graphs of the files that changed are dropped and loaded again, so an `add` of 100 triples
 costs what 100 triples cost, not a re-parse of the whole graph. It is made in a scratch
 directory and renamed into place: a crash leaves the old version as it was, and a scratch
@@ -33,7 +36,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +45,7 @@ import pyoxigraph as ox
 from oxrdflib import OxigraphStore
 from rdflib import Dataset, URIRef
 
+from clusterkg import graphfiles
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes
 from clusterkg.namespaces import source_graph as source_graph_name
@@ -49,13 +53,12 @@ from clusterkg.paths import Home
 
 ENV_CACHE = "CLUSTERKG_CACHE_DIR"
 READY = "READY"
-SNAPSHOT = "dataset.nq"  # the version as N-Quads, made when a command first wants it in memory
 STORE = "store"  # the RocksDB directory inside a version
 MANIFEST = "manifest.json"  # the files a version was made from, and their graphs
 LOCK = ".lock"  # held while a version is made, so two processes never make the same one
-# Bumped whenever what a version holds changes (3: on-disk versions with a manifest), so a
-# version written by an older release is never read as a current one.
-SNAPSHOT_FORMAT = b"3"
+# Bumped whenever what a version holds changes (3: on-disk versions with a manifest; 4: with
+# graph files), so a version written by an older release is never read as a current one.
+SNAPSHOT_FORMAT = b"4"
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG}
 _LEASES: list[IO[bytes]] = []  # shared locks on the versions this process has open
 
@@ -119,7 +122,7 @@ def open_dataset(home: Home, *, memory: bool = False) -> Dataset:
                     raise ClusterKGError(f"cannot open the store just made in {current}")
             _collect(directory, keep=current)
     if memory:
-        store = _in_memory(store, directory, current)
+        store = _in_memory(current)
     dataset = wrap(store)
     dataset.store.version = current
     return dataset
@@ -132,43 +135,40 @@ def version_directory(dataset: Dataset) -> Path | None:
     return getattr(dataset.store, "version", None)
 
 
-def snapshot(dataset: Dataset) -> Path | None:
-    """The N-Quads dump of the version a dataset of ``open_dataset`` reads (made now if
-    missing), or None for any other dataset. Parsing it is the fastest way to read every quad
-    once: at 1M triples half the time of filling an in-memory store from it, and a third of
-    the memory (the export reads it so)."""
+def graph_files(dataset: Dataset, names: Iterable[str] | None = None
+                ) -> graphfiles.GraphFiles | None:
+    """The N-Triples files of the non-empty named graphs (``names``, else all, sorted) of the
+    version a dataset of ``open_dataset`` reads; None for any other dataset. Parsing them is
+    the fastest way to read a whole version (see clusterkg.graphfiles)."""
     version = version_directory(dataset)
-    inner = getattr(dataset.store, "_inner", None)
-    if version is None or inner is None:
+    if version is None:
         return None
-    return _dump(inner, version.parent, version)
+    if names is None:
+        names = _manifest_graphs(version)
+    return graphfiles.files(version, names)
 
 
-def _in_memory(store: ox.Store, directory: Path, version: Path) -> ox.Store:
-    """The version copied into an in-memory store, through its N-Quads dump."""
+def _manifest_graphs(version: Path) -> list[str]:
+    """The named graphs of a version, sorted, from its manifest."""
+    try:
+        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ClusterKGError(f"cannot read {version / MANIFEST}: {exc}") from exc
+    return sorted({entry[2] for entry in manifest["files"].values()})
+
+
+def _in_memory(version: Path) -> ox.Store:
+    """The version copied into an in-memory store from its graph files, and the union default
+    graph filled in memory (each file is loaded once: Oxigraph renames blank nodes per load,
+    so loading a file twice would not give the default graph the named graph's nodes)."""
     copy = ox.Store()
-    dump = _dump(store, directory, version)
-    copy.load(path=str(dump), format=ox.RdfFormat.N_QUADS, lenient=True)  # our own dump
+    found = graphfiles.files(version, _manifest_graphs(version))
+    if found is None:
+        raise ClusterKGError(f"the store cache in {version} is incomplete: remove it and retry")
+    for name, path in found:
+        copy.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+    fill_union(copy)
     return copy
-
-
-def _dump(store: ox.Store, directory: Path, version: Path) -> Path:
-    """The version's N-Quads dump, kept in the version for the next time (made once, under
-    the lock: Oxigraph writes it in Rust)."""
-    dump = version / SNAPSHOT
-    if not dump.exists():
-        with _locked(directory / LOCK):
-            if not dump.exists():
-                scratch = version / f".{SNAPSHOT}.{os.getpid()}.tmp"
-                try:
-                    store.dump(output=str(scratch), format=ox.RdfFormat.N_QUADS)
-                    os.rename(scratch, dump)
-                except OSError as exc:
-                    raise ClusterKGError(
-                        f"cannot write the store cache in {version}: {exc}") from exc
-                finally:
-                    scratch.unlink(missing_ok=True)
-    return dump
 
 
 def _open_version(path: Path) -> ox.Store | None:
@@ -210,11 +210,12 @@ def _make_version(home: Home, directory: Path, current: Path, states: FileStates
         scratch.mkdir()
         if base is not None:
             ox.Store.read_only(str(base[0] / STORE)).backup(str(scratch / STORE))
+            graphfiles.link_all(base[0], scratch)
             store = ox.Store(str(scratch / STORE))
-            graphs = update_store(store, home, base[1], states)
+            graphs = update_store(store, home, base[1], states, scratch)
         else:
             store = ox.Store(str(scratch / STORE))
-            graphs = load_into(store, home)
+            graphs = load_into(store, home, scratch)
         store.flush()
         del store  # closed before the directory moves
         manifest = {"format": SNAPSHOT_FORMAT.decode(),
@@ -326,23 +327,24 @@ def _named_only(found: Any) -> Any:
             yield triple, iter(held)
 
 
-def load_into(store: ox.Store, home: Home) -> dict[str, str]:
+def load_into(store: ox.Store, home: Home, version: Path) -> dict[str, str]:
     """Load ontology/, shapes/ and graph/ with the same rules as the rdflib loader, each triple
-    also once into the default graph; returns each file's graph name."""
+    also once into the default graph, and each graph into its file in ``version``; returns
+    each file's graph name."""
     graphs: dict[str, str] = {}
     for folder, path in data_files(home):
         name, quads = _file_quads(folder, path)
         _check_name(path, name, graphs, folder)
         graphs[f"{folder}/{path.name}"] = name
-        _insert(store, quads)
+        _insert(store, quads, version, name)
     return graphs
 
 
 def update_store(store: ox.Store, home: Home, before: dict[str, list[Any]],
-                 states: FileStates) -> dict[str, str]:
+                 states: FileStates, version: Path) -> dict[str, str]:
     """Bring a copy of the version made from the files ``before`` up to the files as they
     are (``states``): drop the graphs of the files that changed or went away, load those that
-    changed or came; returns each file's graph name."""
+    changed or came (graph files in ``version`` alike); returns each file's graph name."""
     by_key = {f"{folder}/{path.name}": (folder, path) for folder, path in data_files(home)}
     changed = {k for k in states if k not in before or before[k][:2] != states[k]}
     gone = {k for k in before if k not in states}
@@ -354,6 +356,7 @@ def update_store(store: ox.Store, home: Home, before: dict[str, list[Any]],
     drop = {before[k][2] for k in (reload | gone) if k in before}
     for name in sorted(drop):
         _drop_graph(store, name)
+        graphfiles.forget(version, name)
     graphs = {k: before[k][2] for k in states if k not in reload}
     order = list(states)  # load order: ontology, shapes, graph
     for key in sorted(reload, key=order.index):
@@ -361,7 +364,7 @@ def update_store(store: ox.Store, home: Home, before: dict[str, list[Any]],
         name, quads = _file_quads(folder, path)
         _check_name(path, name, graphs, folder)
         graphs[key] = name
-        _insert(store, quads)
+        _insert(store, quads, version, name)
     return graphs
 
 
@@ -385,11 +388,13 @@ def _check_name(path: Path, name: str, graphs: dict[str, str], folder: str) -> N
                 f"{path}: graph <{name}> is already defined in {key.split('/', 1)[1]}")
 
 
-def _insert(store: ox.Store, quads: list[ox.Quad]) -> None:
-    """The quads, and their triples once in the default graph (the set union)."""
+def _insert(store: ox.Store, quads: list[ox.Quad], version: Path, name: str) -> None:
+    """The quads, their triples once in the default graph (the set union), and the graph's
+    file."""
     default = ox.DefaultGraph()
     store.bulk_extend(quads)
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    graphfiles.append(version, name, quads)
 
 
 def _drop_graph(store: ox.Store, name: str) -> None:

@@ -7,11 +7,12 @@ query in a worker process can be stopped: when it outlives ``timeout`` or its cl
 away, pebble terminates that worker and starts a fresh one. A crash (an engine bug on some
 input) takes one worker down, not the endpoint.
 
-Each worker loads the dataset once, when it starts (from the snapshot clusterkg.oxstore
-keeps, so a restart costs about a second), and answers queries one at a time: at most
-``workers`` queries run at once, up to ``backlog`` more wait, and beyond that the endpoint
-says it is busy (503 with Retry-After) instead of queueing without end. Workers are spawned,
-not forked: the server process has threads (uvicorn, pebble) that a fork would copy mid-step.
+Each worker loads the dataset once, when it starts (an in-memory copy of the store version,
+read from the N-Triples files clusterkg.oxstore keeps beside it: about 5 s at 1M triples),
+and answers queries one at a time: at most ``workers`` queries run at once, up to
+``backlog`` more wait, and beyond that the endpoint says it is busy (503 with Retry-After)
+instead of queueing without end. Workers are spawned, not forked: the server process has
+threads (uvicorn, pebble) that a fork would copy mid-step.
 """
 
 from __future__ import annotations

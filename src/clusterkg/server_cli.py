@@ -219,7 +219,7 @@ def serve(state: Any, host: str, port: int, timeout: float, workers: int) -> int
     from clusterkg.serve import create_app, listen
     from clusterkg.store import named_graphs
 
-    dataset = state.dataset()  # builds the snapshot the workers then load
+    dataset = state.dataset()  # makes the store version the workers then copy into memory
     graphs = named_graphs(dataset)
     sock = listen(host, port)
     pool: QueryPool | None = None

