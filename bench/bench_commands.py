@@ -93,6 +93,8 @@ def steps(home: Path, delta: Path, work: Path) -> list[tuple[str, Callable[[Runn
         ("query hosts -p host=LABEL", one("query", "hosts", "-p", f"host={host}", "-f", "csv")),
         ("query member-counts -p cluster=IRI",
          one("query", "member-counts", "-p", f"cluster=<{cluster}>", "-f", "csv")),
+        ("query programme-timeline (no parameters, read in place)",
+         one("query", "programme-timeline", "-f", "csv")),
         ("query cluster-members (all rows, csv)", one("query", "cluster-members", "-f", "csv")),
         ("validate FILE (100 triples)", one("validate", str(delta))),
         ("add FILE (100 triples), then query", add_then_query),

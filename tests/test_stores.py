@@ -670,6 +670,49 @@ def test_graph_files_hold_the_store_graphs_and_an_older_version_keeps_its_own(
     assert {name: path.read_bytes() for name, path in old} == before
 
 
+HEAVY_QUERY = """#+ summary: Triples about a cluster, or in the whole graph
+#+ description: A test query that says it reads most of the graph, to be run in memory.
+#+ params:
+#+   cluster:
+#+     type: entity
+#+     description: the cluster
+#+ in_memory: true
+SELECT (COUNT(*) AS ?n) WHERE { ?cluster ?p ?o } ORDER BY ?n
+"""
+
+
+def test_a_query_reads_the_store_in_place_unless_its_header_asks_for_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a query whose header says ``in_memory: true`` is run on a copy in memory (made
+    from the version's graph files), and not when it is asked about an entity: with the
+    graph files gone, that copy cannot be made, while reading in place still answers."""
+    from clusterkg.oxstore import graph_files, open_dataset
+
+    home = copy_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    (home / "queries" / "heavy.rq").write_text(HEAVY_QUERY, encoding="utf-8")
+    (home / "queries" / "plain.rq").write_text(
+        HEAVY_QUERY.replace("#+ in_memory: true\n", ""), encoding="utf-8")
+    counted = clusterkg(home, "oxigraph", "query", "heavy", "-f", "csv", cache=cache)
+    assert counted.returncode == 0, counted.stderr
+    monkeypatch.setenv("CLUSTERKG_CACHE_DIR", str(cache))
+    files = graph_files(open_dataset(find_home(str(home))))
+    assert files
+    for _, path in files:
+        path.unlink()
+    plain = clusterkg(home, "oxigraph", "query", "plain", "-f", "csv", cache=cache)
+    assert plain.returncode == 0 and plain.stdout == counted.stdout, plain.stderr
+    about = clusterkg(home, "oxigraph", "query", "heavy", "-p", "cluster=NSCC", cache=cache)
+    assert about.returncode == 0, about.stderr
+    heavy = clusterkg(home, "oxigraph", "query", "heavy", cache=cache)
+    assert heavy.returncode == 2 and "incomplete" in heavy.stderr, heavy.stderr
+    (home / "queries" / "bad.rq").write_text(
+        HEAVY_QUERY.replace("in_memory: true", "in_memory: often"), encoding="utf-8")
+    bad = clusterkg(home, "oxigraph", "query", "bad", cache=cache)
+    assert bad.returncode == 2 and "'in_memory' must be true or false" in bad.stderr
+
+
 def test_a_reader_keeps_its_version_while_a_writer_makes_the_next(tmp_path: Path) -> None:
     """A process that has the store open goes on reading its version, unchanged, while the
     files change and another command makes (and reads) the next version; the old version is

@@ -61,6 +61,9 @@ class NamedQuery:
     params: dict[str, Param] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()  # shown by the table format; csv/tsv/json keep every column
+    # The query reads most of the graph: the command copies the store into memory first
+    # (unless an entity is asked for), which pays off where reading in place is slower still.
+    in_memory: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,9 @@ def load_query(path: Path) -> NamedQuery:
         columns = tuple(columns.split())
     if not isinstance(columns, (list, tuple)):
         raise ClusterKGError(f"{path}: 'columns' must be a list of variable names")
+    in_memory = header.get("in_memory", False)
+    if not isinstance(in_memory, bool):
+        raise ClusterKGError(f"{path}: 'in_memory' must be true or false")
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -163,6 +169,7 @@ def load_query(path: Path) -> NamedQuery:
         params=params,
         tags=tuple(str(t) for t in tags),
         columns=tuple(str(c) for c in columns),
+        in_memory=in_memory,
     )
 
 

@@ -293,16 +293,19 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
     from clusterkg.store import run_query
 
     named = find_query(state.home(), name)
-    values = coerce_params(named, parse_assignments(params))
+    given = parse_assignments(params)
+    values = coerce_params(named, given)
     remote = remote_options()
     if remote is not None:  # labels are looked up on the server too
         from clusterkg.remote import run_named
 
         result = run_named(remote, named, values)
     else:
-        # A question about given things reads the store in place; a whole-graph listing
-        # runs faster from memory (clusterkg.loader.load_dataset).
-        dataset = state.dataset(memory=not params)
+        # The store is read in place (it opens at once); a query whose header says it reads
+        # most of the graph is run on a copy in memory, unless it is asked about an entity.
+        asked_about = any(param.type == "entity" for key, param in named.params.items()
+                          if key in given)
+        dataset = state.dataset(memory=named.in_memory and not asked_about)
         try:
             result = run_query(dataset, named.text, resolve_labels(values, dataset),
                                name=str(named.path), federated=federated)
