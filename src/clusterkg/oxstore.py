@@ -141,11 +141,13 @@ def graph_files(dataset: Dataset, names: Iterable[str] | None = None
     version a dataset of ``open_dataset`` reads; None for any other dataset. Parsing them is
     the fastest way to read a whole version (see clusterkg.graphfiles)."""
     version = version_directory(dataset)
-    if version is None:
-        return None
-    if names is None:
-        names = _manifest_graphs(version)
-    return graphfiles.files(version, names)
+    return None if version is None else _version_files(version, names)
+
+
+def _version_files(version: Path, names: Iterable[str] | None = None
+                   ) -> graphfiles.GraphFiles | None:
+    """The graph files of ``names`` (else of every graph in the manifest) in ``version``."""
+    return graphfiles.files(version, _manifest_graphs(version) if names is None else names)
 
 
 def _manifest_graphs(version: Path) -> list[str]:
@@ -162,7 +164,7 @@ def _in_memory(version: Path) -> ox.Store:
     graph filled in memory (each file is loaded once: Oxigraph renames blank nodes per load,
     so loading a file twice would not give the default graph the named graph's nodes)."""
     copy = ox.Store()
-    found = graphfiles.files(version, _manifest_graphs(version))
+    found = _version_files(version)
     if found is None:
         raise ClusterKGError(f"the store cache in {version} is incomplete: remove it and retry")
     for name, path in found:
