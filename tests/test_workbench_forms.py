@@ -361,7 +361,10 @@ def test_editor_highlights_and_runs_a_query(served: Served, page: Any) -> None:
     page.click("#editor-form button[type=submit]")
     page.wait_for_selector("table.results")
     assert "Norwegian Smart Care Cluster" in page.inner_text("table.results")
-    assert page.locator(".CodeMirror").count() == 1  # the answer page has the editor again
+    # the answer page has the editor again (made by its script, which may run after the table
+    # is already in the page)
+    page.wait_for_selector(".CodeMirror")
+    assert page.locator(".CodeMirror").count() == 1
     # Tab leaves the editor (no keyboard trap): from the editor to the Run button
     page.click(".CodeMirror-line")
     page.keyboard.press("Tab")

@@ -121,6 +121,12 @@ def describe(iri: str) -> Description | None:
     return Reader(worker_dataset()).describe(URIRef(iri))
 
 
+def _order(node: Node) -> tuple[str, str]:
+    """A total order: "Arena"@en before "Arena"@nb on every store (by text alone, their
+    order would follow the store's, and the page and its RDF would differ between stores)."""
+    return str(node), node.n3()
+
+
 class Reader:
     """Triple look-ups on the dataset, each distinct triple once (the union is a set)."""
 
@@ -177,8 +183,8 @@ class Reader:
         else by one look-up (cheaper than reading a whole node for its label)."""
         pairs = self._out.get(s)
         if pairs is None:
-            return sorted({o for _, _, o in self.triples(s, p, None)}, key=str)
-        return sorted({o for predicate, o in pairs if predicate == p}, key=str)
+            return sorted({o for _, _, o in self.triples(s, p, None)}, key=_order)
+        return sorted({o for predicate, o in pairs if predicate == p}, key=_order)
 
     def labels(self, node: Node) -> dict[str, str]:
         """Language ("" for none) -> one label, preferring rdfs:label, then prefLabel, name."""
