@@ -292,3 +292,26 @@ def test_both_stores_describe_a_thing_alike(project: Path,
         ))
     assert seen[0] == seen[1]
     assert sum(1 for fact in seen[0][0] if fact[4]) == 4  # NSCC's four disputed counts
+
+
+def test_labels_of_one_text_come_in_one_order_whatever_the_hash_seed() -> None:
+    """"Arena"@nb and "Arena"@en have one text: ordered by text alone, they would come in the
+    order of a Python set, which changes with the hash seed of each process (and the page and
+    its RDF with it). Eight processes with eight seeds must print one order."""
+    program = (
+        "from rdflib import Dataset, Literal, URIRef\n"
+        "from rdflib.namespace import RDFS\n"
+        "from clusterkg.workbench.facts import Reader\n"
+        "data = Dataset(default_union=True)\n"
+        "node = URIRef('https://w3id.org/clusterkg/level/arena')\n"
+        "graph = data.graph(URIRef('https://example.org/g'))\n"
+        "for lang in ('nb', 'en', 'nn', 'sv'):\n"
+        "    graph.add((node, RDFS.label, Literal('Arena', lang=lang)))\n"
+        "print(list(Reader(data).labels(node)))\n")
+    seen = set()
+    for seed in range(8):
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                              env=cli_env(PYTHONHASHSEED=str(seed)), timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        seen.add(done.stdout.strip())
+    assert seen == {"['en', 'nb', 'nn', 'sv']"}
