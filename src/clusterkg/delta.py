@@ -103,6 +103,10 @@ KEY_PROPERTIES: dict[URIRef, tuple[URIRef, ...]] = {
 ANCHORS = (CK.cluster, SCHEMA.fundedItem, ORG.organization, ORG.member, CK.programme, CK.about,
            CK.owner, CK.host, CK.place)
 HOPS = 2
+# rdflib's namespace terms are attribute look-ups each time (~1 us): these are in hot loops
+_TYPE = RDF.type
+_PERIOD = CK.Period
+_PERIOD_DATES = frozenset({CK.startDate, CK.endDate, CK.duration})
 #: From this many neighbourhood triples on, the fast engine validates a delta (``delta_engine``).
 FAST_ENGINE_TRIPLES = 5_000
 ENV_DELTA_ENGINE = "CLUSTERKG_DELTA_ENGINE"
@@ -158,9 +162,10 @@ def read_file(path: Path, fmt: str | None = None, base: str | None = None) -> In
     if syntax == "json-ld":
         check_jsonld(path, text)  # before rdflib, which would fetch contexts or drop triples
     document = path.resolve().as_uri()
-    graph = _parse_fast(data, syntax, base or document)
-    if graph is not None:
-        check_iris(path, text, iris_of(graph), document=document, base=base)
+    fast = _parse_fast(data, syntax, base or document)
+    if fast is not None:
+        graph, iris = fast
+        check_iris(path, text, iris, document=document, base=base)
     else:  # rdflib: JSON-LD, and whatever Oxigraph refuses (rdflib's message, as before)
         parsed: Graph = Dataset() if syntax in _QUAD_FORMATS else Graph()
         try:
@@ -174,7 +179,7 @@ def read_file(path: Path, fmt: str | None = None, base: str | None = None) -> In
         graph = Graph()
         for s, p, o, *_ in quads:
             graph.add((s, p, o))
-    if len(graph) == 0:
+    if next(iter(graph), None) is None:  # len() of rdflib's store counts every triple
         raise ClusterKGError(f"{path}: no triples in it (only prefixes or comments?)")
     return InputFile(path=path, fmt=syntax, text=text, graph=graph)
 
@@ -182,13 +187,16 @@ def read_file(path: Path, fmt: str | None = None, base: str | None = None) -> In
 _OX_FORMATS = {"turtle": "TURTLE", "trig": "TRIG", "nt": "N_TRIPLES", "nquads": "N_QUADS"}
 
 
-def _parse_fast(data: bytes, syntax: str, base: str) -> Graph | None:
-    """The triples of ``data`` parsed by Oxigraph (graph names dropped), or None if it
-    cannot: then rdflib parses it and reports the error as before.
+def _parse_fast(data: bytes, syntax: str, base: str) -> tuple[Graph, set[str]] | None:
+    """The triples of ``data`` parsed by Oxigraph (graph names dropped) and every IRI in
+    them (terms and datatypes), or None if it cannot: then rdflib parses it and reports the
+    error as before.
 
     Oxigraph's parser is some 20 times faster than rdflib's (a 50 MB Turtle file: seconds,
     not a minute) and stricter, so what it accepts rdflib accepts too; the graph is rdflib's
-    context-free store, which the check reads twice as fast as the default one.
+    context-free store, which the check reads twice as fast as the default one. Each
+    distinct term is converted once (a file names the same classes, properties and values
+    over and over), and its IRIs are read off the distinct terms, not off every triple.
     """
     import pyoxigraph as ox
 
@@ -197,12 +205,24 @@ def _parse_fast(data: bytes, syntax: str, base: str) -> Graph | None:
         return None
     graph = Graph(store="SimpleMemory")
     bind_prefixes(graph)
+    add = graph.store.add  # Graph.add only checks the terms' types, which from_ox makes
+    terms: dict[Any, Node] = {}
+    get = terms.get
     try:
         for quad in ox.parse(data, format=getattr(ox.RdfFormat, name), base_iri=base):
-            graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
+            s, p, o = quad.subject, quad.predicate, quad.object
+            s = get(s) or terms.setdefault(s, from_ox(s))  # an rdflib term is never falsy
+            p = get(p) or terms.setdefault(p, from_ox(p))  # ... but a Literal can be:
+            found = get(o)
+            if found is None:
+                found = terms[o] = from_ox(o)
+            add((s, p, found), graph, False)
     except (SyntaxError, ValueError, OSError):
         return None
-    return graph
+    iris = {str(t) for t in terms.values() if isinstance(t, URIRef)}
+    iris.update(str(t.datatype) for t in terms.values()
+                if isinstance(t, Literal) and t.datatype is not None)
+    return graph, iris
 
 
 def decode_utf8(path: Path, data: bytes) -> str:
@@ -302,10 +322,6 @@ class Locator:
         return turtle_line(lines, prefixes, node, predicate, self._starts[index])
 
 
-_DELIMITERS = frozenset(";,.[]{}")
-_LEADING = re.compile(r"\s*(\S+)")
-
-
 def _line_starts(lines: list[str]) -> dict[str, int]:
     """Every name a Turtle line can start with -> the first such line (0-based).
 
@@ -314,15 +330,21 @@ def _line_starts(lines: list[str]) -> dict[str, int]:
     of those characters, and the whole word.
     """
     first: dict[str, int] = {}
+    setdefault = first.setdefault
     for number, text in enumerate(lines):
-        match = _LEADING.match(text)
-        if match is None:
+        words = text.split(None, 1)
+        if not words:
             continue
-        word = match.group(1)
-        for end in range(1, len(word) + 1):
-            if end == len(word) or word[end] in _DELIMITERS:
-                first.setdefault(word[:end], number)
+        word = words[0]
+        if word in first:
+            continue  # its prefixes were seen with it
+        setdefault(word, number)
+        for match in _DELIMITER.finditer(word, 1):
+            setdefault(word[:match.start()], number)
     return first
+
+
+_DELIMITER = re.compile(r"[;,.\[\]{}]")
 
 
 _NT_START = re.compile(r"\s*(<[^>]*>)\s*(<[^>]*>)?")
@@ -486,10 +508,16 @@ class View:
     ``quads`` converts all four terms of every quad and lists its graphs, which was most of
     the time of checking a large delta), otherwise rdflib's ``quads``. Neither the store nor
     the extra graph changes while a View is used, so a node's types are looked up once.
+
+    On Oxigraph a node's own triples (with their graphs) are read from the store once and
+    kept in ``stored``, which the views of one check share: the focus nodes, the
+    neighbourhood, the before/after comparison and the duplicates each look at the same
+    nodes (a 50 MB file: a million nodes, each looked up five times before).
     """
 
     def __init__(self, dataset: Graph, exclude: Iterable[URIRef] = (),
-                 extra: Graph | TripleIndex | None = None) -> None:
+                 extra: Graph | TripleIndex | None = None,
+                 stored: dict[Node, list[tuple[Node, Node, str]]] | None = None) -> None:
         from clusterkg.store import oxigraph_store
 
         self.dataset = dataset
@@ -498,12 +526,17 @@ class View:
         self._inner = oxigraph_store(dataset) if isinstance(dataset, Dataset) else None
         self._excluded = frozenset(str(g) for g in self.exclude)
         self._types: dict[Node, set[Node]] = {}
+        self.stored = stored if stored is not None else {}
 
     def _quads(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[
             tuple[Node, Node, Node]]:
         dataset = self.dataset
         if self._inner is not None:
-            yield from self._ox_quads(pattern)
+            s, p, o = pattern
+            if s is not None and o is None:
+                yield from self._stored_out(s, p)
+            else:
+                yield from self._ox_quads(pattern)
         elif isinstance(dataset, Dataset):
             s, p, o = pattern
             for qs, qp, qo, graph in dataset.quads((s, p, o, None)):
@@ -542,10 +575,25 @@ class View:
                    from_ox(quad.predicate) if p is None else p,
                    from_ox(quad.object) if o is None else plain_string(o))
 
+    def _stored_out(self, s: Node, p: Node | None) -> Iterator[tuple[Node, Node, Node]]:
+        """``s``'s triples in the named graphs that are not excluded (by ``p``, if given)."""
+        import pyoxigraph as ox
+
+        found = self.stored.get(s)
+        if found is None:
+            found = self.stored[s] = [
+                (from_ox(q.predicate), from_ox(q.object), q.graph_name.value)
+                for q in self._inner.quads_for_pattern(to_ox(s), None, None, None)
+                if isinstance(q.graph_name, ox.NamedNode)]
+        excluded = self._excluded
+        for qp, qo, graph in found:
+            if graph not in excluded and (p is None or qp == p):
+                yield s, qp, qo
+
     def types(self, node: Node) -> set[Node]:
         found = self._types.get(node)
         if found is None:
-            found = self._types[node] = self.objects(node, RDF.type)
+            found = self._types[node] = self.objects(node, _TYPE)
         return found
 
     def exists(self, node: Node) -> bool:
@@ -645,7 +693,7 @@ def neighbourhood_triples(store_or_dataset: Graph | View, nodes: Iterable[Node],
             seen.add(node)
             for s, p, o in view.out(node):
                 out.add((s, p, o))
-                if depth < hops and p != RDF.type and isinstance(o, (URIRef, BNode)):
+                if depth < hops and p != _TYPE and isinstance(o, (URIRef, BNode)):
                     following.add(o)
         frontier = following
     for predicate in inverse:
@@ -653,7 +701,7 @@ def neighbourhood_triples(store_or_dataset: Graph | View, nodes: Iterable[Node],
             for s, p, o in view.into(node, predicate):
                 out.add((s, p, o))
                 for t in view.types(s):
-                    out.add((s, RDF.type, t))
+                    out.add((s, _TYPE, t))
     return out
 
 
@@ -796,7 +844,7 @@ def check(
     new = indexed(delta)
     assert new is not None
     after = View(dataset, exclude=removed_graphs, extra=new)
-    before = View(dataset)
+    before = View(dataset, stored=after.stored)
     focus = focus_nodes(after, before, delta, removed, schema)
     after_triples = neighbourhood_triples(after, focus, inverse=schema.inverse)
     size = len(after_triples) + len(schema.ontology)
@@ -812,7 +860,8 @@ def check(
         findings = list(report.findings)
     findings = [_with_origin(f, locator, new, dataset) for f in findings]
     conforms = not any(f.severity == "Violation" for f in findings)
-    duplicates = find_duplicates(View(dataset, exclude=removed_graphs), new, schema, locator)
+    duplicates = find_duplicates(View(dataset, exclude=removed_graphs, stored=after.stored),
+                                 new, schema, locator)
     return DeltaReport(
         report=Report(conforms=conforms, findings=findings, graph=report.graph),
         duplicates=duplicates,
@@ -887,17 +936,28 @@ def _validate_fast(triples: set[tuple[Node, Node, Node]], schema: Schema, infere
 
     from clusterkg.shacl_engine import run
 
-    labels = Graph()
+    named: list[tuple[Node, Node, Node]] = []
+    terms: dict[Node, Any] = {}  # each distinct term converted once
+
+    def term(node: Node) -> Any:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = to_ox(node)
+        return found
+
     with tempfile.TemporaryDirectory(prefix="clusterkg-delta-") as scratch:
         data = Path(scratch) / "data.nt"
         with data.open("wb") as out:
             for graph in (triples, schema.ontology):
-                ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph),
+                ox.serialize((ox.Triple(term(s), term(p), term(o)) for s, p, o in graph),
                              out, format=ox.RdfFormat.N_TRIPLES)
-                for s, p, o in graph:
-                    if p in _LABELS:
-                        labels.add((s, p, o))
+                named.extend((s, p, o) for s, p, o in graph if p in _LABELS)
         conforms, report_graph = run(engine, data, schema.shapes, inference=inference)
+    reported = set(report_graph.objects(None, SH.focusNode))
+    labels = Graph()  # the labels of the nodes the report names, which report_from shows
+    for triple in named:
+        if triple[0] in reported:
+            labels.add(triple)
     return report_from(conforms, report_graph, schema.shapes, labels, lang)
 
 
@@ -911,7 +971,7 @@ def focus_nodes(after: View, before: View, delta: Graph, removed: Graph,
     for graph in (after.extra or delta, removed):
         for s, p, o in graph:
             touched.add(s)
-            if p != RDF.type and isinstance(o, (URIRef, BNode)):
+            if p != _TYPE and isinstance(o, (URIRef, BNode)):
                 touched.add(o)
     for s in set(removed.subjects()):  # what pointed at a removed description
         touched.update(x for x, _, _ in after.into(s))
@@ -923,7 +983,7 @@ def focus_nodes(after: View, before: View, delta: Graph, removed: Graph,
             return after.types(node)
         return after.types(node) | before.types(node)
 
-    periods = {n for n in touched if CK.Period in types(n)}
+    periods = {n for n in touched if _PERIOD in types(n)}
     for period in periods:
         touched.update(x for x, _, _ in after.into(period, CK.period))
     level = CK.LevelAssignment
@@ -1000,11 +1060,9 @@ def _value(view: View, term: Node) -> object:
         except InvalidOperation:
             pass
         return ("literal", str(term), term.language or "", str(term.datatype or ""))
-    if CK.Period in view.types(term):
+    if _PERIOD in view.types(term):
         return ("period", tuple(sorted(
-            (str(p), str(o)) for _, p, o in view.out(term)
-            if p in (CK.startDate, CK.endDate, CK.duration)
-        )))
+            (str(p), str(o)) for _, p, o in view.out(term) if p in _PERIOD_DATES)))
     return ("node", str(term))
 
 
@@ -1025,7 +1083,7 @@ def find_duplicates(store: View, delta: Graph | TripleIndex, schema: Schema,
     """New facts that repeat an existing fact or an earlier new fact (same class and keys)."""
     delta = indexed(delta)  # type: ignore[assignment]
     new = View(Graph(), extra=delta)
-    combined = View(store.dataset, exclude=store.exclude, extra=delta)
+    combined = View(store.dataset, exclude=store.exclude, extra=delta, stored=store.stored)
     found: list[Duplicate] = []
     first: dict[tuple[object, ...], Node] = {}
     index: dict[tuple[Node, Node, URIRef], dict[tuple[object, ...], list[Node]]] = {}

@@ -27,6 +27,10 @@ from clusterkg.errors import ClusterKGError
 FORBIDDEN = frozenset('<>"{}|\\^`')
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# One search finds the first character no IRI has (a loop over the characters in Python took
+# 6 s for the 360,000 IRIs of a 50 MB file); its message is then chosen as before.
+_BAD_CHAR = re.compile("[ \x00-\x1f\x7f-\x9f\ud800-\udfff" + re.escape("".join(sorted(FORBIDDEN)))
+                       + "]")
 _SHOWN = 50  # offending IRIs whose line is looked up, to name the first in the file
 _INLINE = '"@context": {"ck": "https://w3id.org/clusterkg/ontology#", ...}'
 
@@ -57,15 +61,16 @@ def _strict_problem(iri: str) -> str | None:
 
 def reference_problem(iri: str) -> str | None:
     """Why ``iri`` is not an IRI, even a relative one or a compact one: a character no IRI has."""
-    for char in iri:
+    bad = _BAD_CHAR.search(iri)
+    if bad is not None:
+        char = bad.group()
         if char == " ":
             return "it contains a space"
         if ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
             return f"it contains the control character U+{ord(char):04X}"
         if 0xD800 <= ord(char) <= 0xDFFF:
             return f"it contains U+{ord(char):04X}, half of a surrogate pair, not a character"
-        if char in FORBIDDEN:
-            return f"it contains the character {char}"
+        return f"it contains the character {char}"
     if _BAD_PERCENT.search(iri):
         return "it has a % that is not followed by two hexadecimal digits"
     return None
