@@ -305,6 +305,37 @@ def test_duplicates_are_reported_not_added_twice(run: Runner, project: Path) -> 
     assert len(set(dataset.objects(fact, URIRef(CK + "sourceDocument")))) == 2
 
 
+def test_leaving_out_a_duplicate_checks_what_pointed_at_it(run: Runner, project: Path,
+                                                           tmp_path: Path) -> None:
+    """--skip-duplicates checks again only what leaving the duplicates out touches: here a
+    funding total that covers the duplicate grant, which then covers nothing that is a
+    grant. The add is refused and graph/ is as it was."""
+    valid = (ROOT / "tests" / "shapes" / "FundingTotalShape-valid.ttl").read_text(encoding="utf-8")
+    text = valid.replace("ck:coversGrant ex:grant ;", "ck:coversGrant ex:grant2 ;") + (
+        "ex:grant2 a ck:Grant ; schema:fundedItem ex:cluster ; schema:funder ex:org ;\n"
+        "    ck:annualAmount 6000000.0 ; schema:currency \"NOK\" ; ck:assertionMode ck:stated ;\n"
+        "    ck:sourceDocument ex:doc ; ck:sourceLine ex:L2 .\n")
+    facts = tmp_path / "twice.ttl"
+    facts.write_text(text, encoding="utf-8")
+    before = snapshot(project / "graph")
+    refused = ck(run, project, "add", str(facts), "-s", "Twice", "--skip-duplicates")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "skipped https://example.org/clusterkg-test/grant2 duplicates" in refused.stderr
+    assert "1 violation" in refused.stderr and "nothing in graph/ changed" in refused.stderr
+    assert "ck:coversGrant" in refused.stdout and "clusterkg-test/total" in refused.stdout
+    assert snapshot(project / "graph") == before
+    # the funding total covering the grant that stays: added, without the duplicate
+    fixed = tmp_path / "fixed.ttl"
+    fixed.write_text(text.replace("ck:coversGrant ex:grant2 ;", "ck:coversGrant ex:grant ;"),
+                     encoding="utf-8")
+    added = ck(run, project, "add", str(fixed), "-s", "Twice", "--skip-duplicates")
+    assert added.returncode == 0, added.stdout + added.stderr
+    _, graph = parse_graph_file(project / "graph" / "twice.trig")
+    grant2 = URIRef("https://example.org/clusterkg-test/grant2")
+    assert (grant2, None, None) not in graph
+    assert (URIRef("https://example.org/clusterkg-test/total"), None, None) in graph
+
+
 def test_lock_held_by_another_process(run: Runner, project: Path) -> None:
     before = snapshot(project / "graph")
     lock = project / "graph" / ".clusterkg.lock"

@@ -167,9 +167,9 @@ def test_the_fast_serialiser_writes_what_rdflibs_writes(monkeypatch: pytest.Monk
         graph.add((node, URIRef(CK + "count"), Literal(i)))
         graph.add((node, URIRef(CK + "note"), Literal(f"«{i}»\n\"quoted\"", lang="nb")))
     name = URIRef("https://w3id.org/clusterkg/graph/x")
-    slow = facts_cli._serialize(name, graph, "a header\nline two", serialize_graph)
+    slow = facts_cli._serialize(name, graph, len(graph), "a header\nline two", serialize_graph)
     monkeypatch.setattr(facts_cli, "FAST_SERIALIZE_TRIPLES", 0)
-    fast = facts_cli._serialize(name, graph, "a header\nline two", serialize_graph)
+    fast = facts_cli._serialize(name, graph, len(graph), "a header\nline two", serialize_graph)
     assert fast != slow and fast.startswith(b"# a header\n# line two\n")
     parsed = [Dataset().parse(data=data.decode("utf-8"), format="trig") for data in (slow, fast)]
     assert isomorphic(parsed[0].graph(name), parsed[1].graph(name))

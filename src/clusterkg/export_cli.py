@@ -6,16 +6,14 @@ libraries (networkx, matplotlib) are imported inside the commands so ``--help`` 
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from clusterkg.errors import EXIT_OK, ClusterKGError
+from clusterkg.gcpause import paused as _gc_paused
 from clusterkg.state import note as _note
 
 if TYPE_CHECKING:
@@ -29,27 +27,6 @@ if TYPE_CHECKING:
 FORMATS = ("graphml", "gexf", "dot", "svg", "png", "cytoscape", "html")
 LAYOUTS = ("neato", "sfdp", "fdp", "dot", "circo", "twopi")
 LANGS = ("en", "nb")
-
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while projecting and writing.
-
-    Both allocate millions of small objects that live to the end (terms, attribute dicts,
-    XML elements) and make next to no reference cycles: collections freed nothing but kept
-    rescanning the growing heap, a quarter of the time of a large export. What is still
-    alive afterwards is frozen (kept out of later collections): the first collection after
-    re-enabling, and the one at exit, would otherwise walk it all once more (~2 s at 1M).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _graph(

@@ -242,7 +242,8 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
            skip_duplicates: bool, lock_timeout: float | None, fmt: str, lang: str,
            command: str, what: str, web: WebMeta | None = None) -> int:
     """The locked read-build-validate-write cycle shared by add and import."""
-    from clusterkg.delta import Schema, TripleIndex, check, skolemise
+    from clusterkg.delta import Schema, check, skolemise, skolemised_index
+    from clusterkg.gcpause import paused
     from clusterkg.sources import (
         find_source,
         graph_lock,
@@ -258,7 +259,7 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
     state = _state()
     home = state.home()
     guard = contextlib.nullcontext() if dry_run else graph_lock(home, lock_timeout)
-    with guard:
+    with guard, paused():
         dataset = state.dataset()
         schema = Schema(dataset)
         old = find_source(list_sources(dataset, home), replaces) if replaces else None
@@ -273,21 +274,19 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
             content = with_source_documents(content, target.document, schema.sourced_classes)
         removed = [old.graph] if old is not None else []
 
-        def checked() -> DeltaReport:
-            # The provenance is checked with the facts, indexed together with them rather
-            # than copied into one graph (a copy of a 100k-row import costs seconds).
-            both = TripleIndex(skolemise(content, locator),
-                               skolemise(provenance(target, command=command), locator))
-            return check(dataset, both, remove=removed, locator=locator, lang=lang,
-                         schema=schema)
-
-        result = checked()
+        # The provenance is checked with the facts, indexed together with them rather than
+        # copied into one graph (a copy of a 100k-row import costs seconds).
+        both = skolemised_index(content, provenance(target, command=command), locator=locator)
+        result = check(dataset, both, remove=removed, locator=locator, lang=lang, schema=schema)
         if result.duplicates and skip_duplicates and result.report.conforms:
-            dropped = _drop_facts(content, [d.fact for d in result.duplicates], locator)
+            content, taken = _drop_facts(content, [d.fact for d in result.duplicates], locator)
             for d in result.duplicates:
                 _note(text("skipped", lang, what=one_line(d.message(lang))))
-            content = dropped
-            result = checked()
+            dropped = skolemise(taken, locator)
+            both.discard(dropped)
+            # what leaving them out touches, checked again
+            result = check(dataset, both, remove=removed, locator=locator, lang=lang,
+                           schema=schema, dropped=dropped)
         if not result.conforms:
             _show_report(result, fmt, lang)
             _error(text("not added", lang, problems=_problems(result, lang), what=what)
@@ -305,14 +304,15 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
                   f"<{target.document}>.\nThe ck:SourceGraph node below records the "
                   "provenance; `clusterkg sources` lists it and\n`clusterkg remove --source "
                   f"{target.slug}` takes it back.")
-        data = _serialize(target.name, graph, header, serialize_graph)
+        size = len(graph)  # counted once: rdflib's len() walks every triple
+        data = _serialize(target.name, graph, size, header, serialize_graph)
         if dry_run:
             _echo(data.decode("utf-8"))
-            _note(text("dry run", lang, triples=len(graph), facts=count(facts, "fact", lang),
+            _note(text("dry run", lang, triples=size, facts=count(facts, "fact", lang),
                        path=target.path, graph=target.name))
             return EXIT_OK
         write_graph_file(target.path, data)
-    _echo(text("added", lang, triples=len(graph), facts=count(facts, "fact", lang), what=what,
+    _echo(text("added", lang, triples=size, facts=count(facts, "fact", lang), what=what,
                path=target.path, graph=target.name, source=target.document_label) + "\n")
     if old is not None:
         _echo(text("replaces", lang, graph=old.graph) + "\n")
@@ -325,17 +325,20 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
 FAST_SERIALIZE_TRIPLES = 20_000
 
 
-def _serialize(name: Any, graph: Graph, header: str, slow: Callable[..., bytes]) -> bytes:
-    """One named graph as TriG after a ``#`` comment header (see FAST_SERIALIZE_TRIPLES)."""
-    if len(graph) < FAST_SERIALIZE_TRIPLES:
+def _serialize(name: Any, graph: Graph, size: int, header: str,
+               slow: Callable[..., bytes]) -> bytes:
+    """One named graph (of ``size`` triples) as TriG after a ``#`` comment header (see
+    FAST_SERIALIZE_TRIPLES)."""
+    if size < FAST_SERIALIZE_TRIPLES:
         return slow(name, graph, header)
     import pyoxigraph as ox
 
-    from clusterkg.delta import to_ox
+    from clusterkg.delta import OxTerms
     from clusterkg.namespaces import PREFIXES
 
     target = ox.NamedNode(name)
-    quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target)
+    term = OxTerms()
+    quads = [ox.Quad(term[s], term[p], term[o], target)
              for s, p, o in sorted(graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))]
     body = ox.serialize(quads, format=ox.RdfFormat.TRIG,
                         prefixes={k: str(v) for k, v in PREFIXES.items()})
@@ -368,24 +371,31 @@ def _show_report(result: DeltaReport, fmt: str, lang: str) -> None:
     _echo(shacl.render(as_report(result, lang), fmt, lang))
 
 
-def _drop_facts(content: Graph, facts: list[Any], locator: Locator) -> Graph:
-    """``content`` without the given facts and the periods only they use.
+def _drop_facts(content: Graph, facts: list[Any], locator: Locator) -> tuple[Graph, Graph]:
+    """``content`` without the given facts and the periods only they use, and the triples
+    taken out of it.
 
     In place: ``content`` is the command's own graph (a copy of a big file's cost seconds).
     """
+    from rdflib import Graph
     from rdflib.namespace import RDF
 
     from clusterkg.namespaces import CK
 
     out = content
+    taken = Graph()
     for fact in facts:
         node = locator.skolem.get(fact, fact)
         for period in list(out.objects(node, CK.period)):
             others = {s for s in out.subjects(CK.period, period)} - {node}
             if not others and (period, RDF.type, CK.Period) in out:
+                for triple in list(out.triples((period, None, None))):
+                    taken.add(triple)
                 out.remove((period, None, None))
+        for triple in list(out.triples((node, None, None))):
+            taken.add(triple)
         out.remove((node, None, None))
-    return out
+    return out, taken
 
 
 def _anything_new(dataset: Dataset, content: Graph) -> bool:
@@ -406,18 +416,20 @@ def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: s
                    base: str | None = None) -> int:
     """`clusterkg validate FILE...`: the new facts checked as `add` would check them."""
     from clusterkg import validate as shacl
-    from clusterkg.delta import Schema, as_report, check, read_files, skolemise
+    from clusterkg.delta import Schema, as_report, check, read_files, skolemised_index
+    from clusterkg.gcpause import paused
     from clusterkg.sources import plan, with_source_documents
 
-    delta, locator = read_files(files, input_format, base)
-    state = _state()
-    schema = Schema(dataset)
-    if source:
-        target = plan(state.home(), dataset, source)
-        delta = with_source_documents(delta, target.document, schema.sourced_classes)
-        delta += target.document_triples
-    result = check(dataset, skolemise(delta, locator), locator=locator, lang=lang,
-                   inference=inference, schema=schema)
+    with paused():
+        delta, locator = read_files(files, input_format, base)
+        state = _state()
+        schema = Schema(dataset)
+        if source:
+            target = plan(state.home(), dataset, source)
+            delta = with_source_documents(delta, target.document, schema.sourced_classes)
+            delta += target.document_triples
+        result = check(dataset, skolemised_index(delta, locator=locator), locator=locator,
+                       lang=lang, inference=inference, schema=schema)
     _echo(shacl.render(as_report(result, lang), fmt, lang))
     return EXIT_OK if result.conforms else EXIT_FAILURE
 
