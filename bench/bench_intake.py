@@ -272,7 +272,7 @@ def render(steps: list[Step], meta: dict[str, str]) -> str:
         "generated sources state some facts twice (a yearly report repeats the register), so "
         "in one file those are duplicates: `validate` reports them (exit 1) and `add` runs "
         "with `--skip-duplicates`, which checks the file, leaves the duplicates out and "
-        "checks the rest again before writing it.",
+        "checks again what leaving them out touches before writing it.",
         "",
         "| step | this code | peak | exit | baseline | peak | exit | ratio |",
         "|---|---|---|---|---|---|---|---|",
