@@ -345,7 +345,7 @@ def _param_queries(home: Any, repeat: int, timeout: float) -> dict[str, Any]:
         # As `clusterkg query` does: in place, unless the header asks for a copy in memory
         # and no entity is bound (the copy's time is the queries step's copy_seconds).
         on = dataset
-        if named.in_memory and not bound:
+        if named.reads_in_memory([bound.split("=", 1)[0]] if bound else []):
             if memory is None:
                 from clusterkg.oxstore import open_dataset
 

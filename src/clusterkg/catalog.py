@@ -65,6 +65,12 @@ class NamedQuery:
     # (unless an entity is asked for), which pays off where reading in place is slower still.
     in_memory: bool = False
 
+    def reads_in_memory(self, given: Iterable[str]) -> bool:
+        """Whether the query runs on a copy in memory when the parameters ``given`` (their
+        names) are set: when its header says ``in_memory`` and none of them is an entity."""
+        return self.in_memory and not any(
+            name in self.params and self.params[name].type == "entity" for name in given)
+
 
 @dataclass(frozen=True)
 class LabelRef:

@@ -278,6 +278,11 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
     document, e.g. the CSV header or JSON with empty bindings); 2 for bad usage, or a query
     that is refused (SERVICE without --federated; brackets nested thousands deep).
 
+    The default store is read in place. A query whose header says `in_memory: true` (it
+    reads most of the graph: cluster-members, member-counts, corroboration) runs on a copy
+    in memory instead, unless an entity parameter is given; the copy takes a few seconds at
+    a million triples.
+
     \b
     Examples:
       clusterkg query clusters-by-level
@@ -303,9 +308,7 @@ def query(state: State, name: str, params: tuple[str, ...], fmt: str, federated:
     else:
         # The store is read in place (it opens at once); a query whose header says it reads
         # most of the graph is run on a copy in memory, unless it is asked about an entity.
-        asked_about = any(param.type == "entity" for key, param in named.params.items()
-                          if key in given)
-        dataset = state.dataset(memory=named.in_memory and not asked_about)
+        dataset = state.dataset(memory=named.reads_in_memory(given))
         try:
             result = run_query(dataset, named.text, resolve_labels(values, dataset),
                                name=str(named.path), federated=federated)
