@@ -50,6 +50,7 @@ from clusterkg.errors import ClusterKGError
 from clusterkg.namespaces import NON_SOURCE_GRAPHS, ONTOLOGY_GRAPH, SHAPES_GRAPH, bind_prefixes
 from clusterkg.namespaces import source_graph as source_graph_name
 from clusterkg.paths import Home
+from clusterkg.progress import slow_step
 
 ENV_CACHE = "CLUSTERKG_CACHE_DIR"
 READY = "READY"
@@ -116,7 +117,9 @@ def open_dataset(home: Home, *, memory: bool = False) -> Dataset:
         with _locked(directory / LOCK):
             store = _open_version(current)  # made by another process while this one waited
             if store is None:
-                _make_version(home, directory, current, states)
+                with slow_step("making the store for the data files as they are now (once "
+                               "per change; only changed files are loaded again)"):
+                    _make_version(home, directory, current, states)
                 store = _open_version(current)
                 if store is None:
                     raise ClusterKGError(f"cannot open the store just made in {current}")

@@ -15,6 +15,7 @@ from clusterkg.catalog import coerce_params, load_query, query_files, resolve_la
 from clusterkg.namespaces import NON_SOURCE_GRAPHS
 from clusterkg.oxstore import version_directory
 from clusterkg.paths import Home
+from clusterkg.progress import slow_step
 from clusterkg.store import named_graphs, run_query
 
 CONFLICTS_QUERY = "conflicts"
@@ -91,7 +92,9 @@ def compute(dataset: Dataset, home: Home) -> Stats:
         cached = _read_cache(version / CACHE_FILE, key)
         if cached is not None:
             return cached
-    numbers = _count(dataset, home)
+    with slow_step("counting (once per version of the graph: later `stats` read the "
+                   "counts back)"):
+        numbers = _count(dataset, home)
     if version is not None:
         _write_cache(version / CACHE_FILE, key, numbers)
     return numbers
