@@ -49,3 +49,21 @@ def test_slow_steps_are_announced_on_a_terminal_only(tmp_path: Path) -> None:
     piped = subprocess.run([sys.executable, "-m", "clusterkg", *args], capture_output=True,
                            text=True, env=env, timeout=300, check=False)
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+
+
+def test_validation_and_new_facts_are_announced_on_a_terminal(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    home = copy_seed_project(tmp_path / "home")
+    env = cli_env(CLUSTERKG_CACHE_DIR=str(tmp_path / "cache"), CLUSTERKG_SLOW_AFTER="0")
+    code, _, err = _run_on_terminal(["--home", str(home), "validate"], env)
+    assert code == 0 and "clusterkg: validating the whole graph against the shapes" in err, err
+    facts = ROOT / "tests" / "data" / "facts" / "good.ttl"
+    code, _, err = _run_on_terminal(
+        ["--home", str(home), "validate", str(facts), "--source", "Progress"], env)
+    assert code == 0, err
+    assert "clusterkg: checking the new facts against the graph and the shapes" in err, err
+    code, out, err = _run_on_terminal(
+        ["--home", str(home), "add", str(facts), "--source", "Progress"], env)
+    assert code == 0 and "Added" in out, err
+    assert "clusterkg: checking the new facts against the graph and the shapes" in err, err

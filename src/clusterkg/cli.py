@@ -172,6 +172,7 @@ def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
       clusterkg validate --engine pyshacl          (the slow reference engine)
     """
     from clusterkg import validate as shacl
+    from clusterkg.progress import slow_step
 
     if base is not None and not files:
         raise ClusterKGError("--base applies to the IRIs in FILE...; give the files to check")
@@ -187,7 +188,8 @@ def validate(state: State, fmt: str, lang: str, inference: str, engine: str,
 
         return validate_files(files, dataset=dataset, input_format=input_format, source=source,
                               fmt=fmt, lang=lang, inference=inference, base=base)
-    report = shacl.validate(dataset, inference=inference, lang=lang, engine=engine)
+    with slow_step("validating the whole graph against the shapes"):
+        report = shacl.validate(dataset, inference=inference, lang=lang, engine=engine)
     _echo(shacl.render(report, fmt, lang))
     return EXIT_OK if report.conforms else EXIT_FAILURE
 

@@ -244,6 +244,7 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
     """The locked read-build-validate-write cycle shared by add and import."""
     from clusterkg.delta import Schema, check, skolemise, skolemised_index
     from clusterkg.gcpause import paused
+    from clusterkg.progress import slow_step
     from clusterkg.sources import (
         find_source,
         graph_lock,
@@ -276,8 +277,11 @@ def _apply(build: Build, *, source: str, replaces: str | None, dry_run: bool,
 
         # The provenance is checked with the facts, indexed together with them rather than
         # copied into one graph (a copy of a 100k-row import costs seconds).
-        both = skolemised_index(content, provenance(target, command=command), locator=locator)
-        result = check(dataset, both, remove=removed, locator=locator, lang=lang, schema=schema)
+        with slow_step("checking the new facts against the graph and the shapes"):
+            both = skolemised_index(content, provenance(target, command=command),
+                                    locator=locator)
+            result = check(dataset, both, remove=removed, locator=locator, lang=lang,
+                           schema=schema)
         if result.duplicates and skip_duplicates and result.report.conforms:
             content, taken = _drop_facts(content, [d.fact for d in result.duplicates], locator)
             for d in result.duplicates:
@@ -418,6 +422,7 @@ def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: s
     from clusterkg import validate as shacl
     from clusterkg.delta import Schema, as_report, check, read_files, skolemised_index
     from clusterkg.gcpause import paused
+    from clusterkg.progress import slow_step
     from clusterkg.sources import plan, with_source_documents
 
     with paused():
@@ -428,8 +433,9 @@ def validate_files(files: tuple[Path, ...], *, dataset: Dataset, input_format: s
             target = plan(state.home(), dataset, source)
             delta = with_source_documents(delta, target.document, schema.sourced_classes)
             delta += target.document_triples
-        result = check(dataset, skolemised_index(delta, locator=locator), locator=locator,
-                       lang=lang, inference=inference, schema=schema)
+        with slow_step("checking the new facts against the graph and the shapes"):
+            result = check(dataset, skolemised_index(delta, locator=locator), locator=locator,
+                           lang=lang, inference=inference, schema=schema)
     _echo(shacl.render(as_report(result, lang), fmt, lang))
     return EXIT_OK if result.conforms else EXIT_FAILURE
 
