@@ -99,12 +99,14 @@ KEY_PROPERTIES: dict[URIRef, tuple[URIRef, ...]] = {
     CK.ProgrammeOwnership: (CK.programme, CK.owner),
     CK.AdmissionCount: (CK.programme, CK.announcement, CK.level, CK["count"]),
 }
+_KEY_SETS = {cls: frozenset(keys) for cls, keys in KEY_PROPERTIES.items()}  # for `in`
 #: Properties tried, in order, to find candidate duplicates by an index look-up.
 ANCHORS = (CK.cluster, SCHEMA.fundedItem, ORG.organization, ORG.member, CK.programme, CK.about,
            CK.owner, CK.host, CK.place)
 HOPS = 2
 # rdflib's namespace terms are attribute look-ups each time (~1 us): these are in hot loops
 _TYPE = RDF.type
+_ONLY_TYPE = frozenset({RDF.type})  # `p not in` it: str's hash, where `p != RDF.type` is Python
 _PERIOD = CK.Period
 _PERIOD_DATES = frozenset({CK.startDate, CK.endDate, CK.duration})
 #: From this many neighbourhood triples on, the fast engine validates a delta (``delta_engine``).
@@ -540,6 +542,8 @@ class View:
         self.exclude = frozenset(exclude) | {SHAPES_GRAPH}  # shapes are not data
         self.extra = indexed(extra)
         self._inner = oxigraph_store(dataset) if isinstance(dataset, Dataset) else None
+        # a View of the new facts alone has an empty graph under it: not asked at all
+        self._empty = not isinstance(dataset, Dataset) and next(iter(dataset), None) is None
         self._excluded = frozenset(str(g) for g in self.exclude)
         self._types: dict[Node, set[Node]] = {}
         self.stored = stored if stored is not None else {}
@@ -559,7 +563,7 @@ class View:
                 name = getattr(graph, "identifier", graph)
                 if name not in self.exclude:
                     yield qs, qp, plain_string(qo)
-        else:
+        elif not self._empty:
             yield from dataset.triples(pattern)
         if self.extra is not None:
             yield from self.extra.triples(pattern)
@@ -718,7 +722,7 @@ def neighbourhood_triples(store_or_dataset: Graph | View, nodes: Iterable[Node],
             seen.add(node)
             for s, p, o in view.out(node):
                 out.add((s, p, o))
-                if depth < hops and p != _TYPE and isinstance(o, (URIRef, BNode)):
+                if depth < hops and p not in _ONLY_TYPE and isinstance(o, (URIRef, BNode)):
                     following.add(o)
         frontier = following
     for predicate in inverse:
@@ -1012,7 +1016,7 @@ def focus_nodes(after: View, before: View, added: Iterable[tuple[Node, Node, Nod
     for graph in (added, removed):
         for s, p, o in graph:
             touched.add(s)
-            if p != _TYPE and isinstance(o, (URIRef, BNode)):
+            if p not in _ONLY_TYPE and isinstance(o, (URIRef, BNode)):
                 touched.add(o)
     for s in set(removed.subjects()):  # what pointed at a removed description
         touched.update(x for x, _, _ in after.into(s))
@@ -1110,7 +1114,7 @@ def _value(view: View, term: Node) -> object:
 def signature(view: View, fact: Node, cls: URIRef | None) -> tuple[object, ...]:
     """What a fact says, as a hashable value (its identity for duplicate detection)."""
     values: dict[Node, set[object]] = {}
-    keys = KEY_PROPERTIES.get(cls)
+    keys = _KEY_SETS.get(cls)
     for _, p, o in view.out(fact):
         if (keys is not None and p not in keys) or (keys is None and p in PROVENANCE):
             continue
