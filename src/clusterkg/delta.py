@@ -208,17 +208,10 @@ def _parse_fast(data: bytes, syntax: str, base: str) -> tuple[Graph, set[str]] |
     graph = Graph(store="SimpleMemory")
     bind_prefixes(graph)
     add = graph.store.add  # Graph.add only checks the terms' types, which from_ox makes
-    terms: dict[Any, Node] = {}
-    get = terms.get
+    terms = RdflibTerms()
     try:
         for quad in ox.parse(data, format=getattr(ox.RdfFormat, name), base_iri=base):
-            s, p, o = quad.subject, quad.predicate, quad.object
-            s = get(s) or terms.setdefault(s, from_ox(s))  # an rdflib term is never falsy
-            p = get(p) or terms.setdefault(p, from_ox(p))  # ... but a Literal can be:
-            found = get(o)
-            if found is None:
-                found = terms[o] = from_ox(o)
-            add((s, p, found), graph, False)
+            add((terms[quad.subject], terms[quad.predicate], terms[quad.object]), graph, False)
     except (SyntaxError, ValueError, OSError):
         return None
     iris = {str(t) for t in terms.values() if isinstance(t, URIRef)}
@@ -648,6 +641,15 @@ class OxTerms(dict):  # type: ignore[type-arg]
 
     def __missing__(self, node: Node) -> Any:
         found = self[node] = to_ox(node)
+        return found
+
+
+class RdflibTerms(dict):  # type: ignore[type-arg]
+    """pyoxigraph term -> rdflib term as ``from_ox`` makes it, each distinct term converted
+    once: ``terms[term]``."""
+
+    def __missing__(self, term: Any) -> Node:
+        found = self[term] = from_ox(term)
         return found
 
 
